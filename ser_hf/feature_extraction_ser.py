@@ -186,11 +186,11 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
                 f"{self.sampling_rate} Hz first (the pipeline and `ser-hf predict` do that for you)."
             )
         waveforms = self._to_waveforms(raw_speech)
-        lengths = torch.tensor([len(w) for w in waveforms])
-        batch = torch.zeros(len(waveforms), int(lengths.max()))
+        lengths = [len(w) for w in waveforms]
+        batch = np.zeros((len(waveforms), max(lengths)), dtype=np.float32)
         for row, waveform in enumerate(waveforms):
-            batch[row, : len(waveform)] = torch.from_numpy(waveform)
-        features = self.extract_batch(batch, lengths, trim_silence=trim_silence)
+            batch[row, : len(waveform)] = waveform
+        features = self.extract_batch(torch.from_numpy(batch), torch.tensor(lengths), trim_silence=trim_silence)
         if return_tensors in ("pt", TensorType.PYTORCH):
             return BatchFeature(features, tensor_type="pt")
         return BatchFeature({k: v.numpy() for k, v in features.items()}, tensor_type=return_tensors)

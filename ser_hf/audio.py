@@ -1,0 +1,54 @@
+"""Reading audio files: soundfile decodes (WAV, FLAC, OGG, MP3; no FFmpeg), torchaudio resamples.
+
+Everything that turns a file into the model's input starts here, for `predict`, the data loaders
+and the Space alike, so all of them treat stereo, odd rates and broken files the same way.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+
+
+class AudioError(ValueError):
+    """A file that cannot be used as audio; the message names the file and the problem."""
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """(frames,) or (frames, channels) -> (frames,) by averaging the channels."""
+    return samples if samples.ndim == 1 else samples.mean(axis=1)
+
+
+def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
+    """Band-limited (sinc) resampling with torchaudio; a no-op when the rates agree."""
+    if orig_rate == target_rate:
+        return samples
+    return AF.resample(torch.from_numpy(np.ascontiguousarray(samples)), orig_rate, target_rate).numpy()
+
+
+def load_audio(path: str | os.PathLike, sampling_rate: int | None = 16000) -> tuple[np.ndarray, int]:
+    """Reads `path` as mono float32, resampled to `sampling_rate` (None keeps the file's rate).
+
+    Raises `AudioError` naming the file when it is missing, not decodable, empty or not finite.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise AudioError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    try:
+        samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise AudioError(f"{path}: not a readable audio file ({error})") from None
+    if samples.size == 0:
+        raise AudioError(f"{path}: the file holds no audio samples")
+    samples = to_mono(samples)
+    if not np.isfinite(samples).all():
+        raise AudioError(f"{path}: the audio contains NaN or Inf samples")
+    if sampling_rate is not None:
+        samples, rate = resample(samples, rate, sampling_rate), sampling_rate
+    return samples.astype(np.float32, copy=False), rate

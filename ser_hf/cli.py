@@ -1,0 +1,49 @@
+"""The `ser-hf` command: `ser-hf predict PATH... --model DIR_OR_REPO_ID [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .inference import ModelLoadError, load_model, predict_files
+
+    try:
+        model, extractor = load_model(args.model, device=args.device)
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    results = predict_files(model, extractor, args.paths)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    for result in results:
+        if result.error is not None:
+            print(f"error: {result.error}", file=sys.stderr)
+        elif not args.json:
+            ranked = sorted(result.scores.items(), key=lambda kv: -kv[1])
+            print(f"{result.source}: {result.label} ({result.scores[result.label]:.3f})")
+            print("  " + "  ".join(f"{label} {p:.3f}" for label, p in ranked))
+    return 1 if any(r.error is not None for r in results) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser("predict", help="top emotion and all probabilities for audio files")
+    predict.add_argument("paths", nargs="+", metavar="PATH", help="audio files (wav, flac, ogg, mp3; any rate, mono or stereo)")
+    predict.add_argument("--model", required=True, help="a model folder or a Hugging Face Hub repo id")
+    predict.add_argument("--json", action="store_true", help="print the results as JSON")
+    predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    predict.set_defaults(handler=_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Proving that a model folder loads the way the Hub serves it, without the network and without ser_hf.
+
+`snapshot_into_cache` lays a folder out as a Hugging Face cache snapshot of a repo id;
+`check_remote_loading` then loads it by repo id in a fresh Python process that cannot import
+`ser_hf` (only torch, numpy, transformers and the folder's own code, with `trust_remote_code=True`
+and `HF_HUB_OFFLINE=1`) and returns what that process predicted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+_REMOTE_SCRIPT = r"""
+import json, sys
+sys.modules["ser_hf"] = None  # the package must not be importable: only the repo's own code may run
+import numpy as np
+from transformers import (AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForAudioClassification,
+                          pipeline)
+
+repo_id, audio_path = sys.argv[1], sys.argv[2]
+config = AutoConfig.from_pretrained(repo_id, trust_remote_code=True)
+base = AutoModel.from_pretrained(repo_id, trust_remote_code=True).eval()
+model = AutoModelForAudioClassification.from_pretrained(repo_id, trust_remote_code=True).eval()
+extractor = AutoFeatureExtractor.from_pretrained(repo_id, trust_remote_code=True)
+classifier = pipeline("audio-classification", model=repo_id, trust_remote_code=True)
+clips = list(np.load(audio_path, allow_pickle=False).values())
+result = {"module": type(model).__module__,
+          "classes": {"config": type(config).__name__, "model": type(model).__name__, "base": type(base).__name__,
+                      "feature_extractor": type(extractor).__name__},
+          "logits": [], "pipeline": []}
+import torch
+with torch.no_grad():
+    for clip in clips:
+        inputs = extractor(clip, sampling_rate=extractor.sampling_rate, return_tensors="pt")
+        result["logits"].append(model(**inputs).logits[0].tolist())
+        base(**inputs)
+        result["pipeline"].append({d["label"]: d["score"] for d in classifier(clip, top_k=None)})
+print("RESULT " + json.dumps(result))
+"""
+
+
+def snapshot_into_cache(folder: str | os.PathLike, repo_id: str, cache_dir: str | os.PathLike) -> Path:
+    """Copies `folder` into `cache_dir` as the `main` snapshot of model repo `repo_id`; returns the snapshot."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and ".cache" not in p.parts)
+    digest = hashlib.sha1()
+    for path in files:
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    commit = digest.hexdigest()
+    repo_root = Path(cache_dir) / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo_root / "snapshots" / commit
+    for path in files:
+        target = snapshot / path.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    (repo_root / "refs").mkdir(parents=True, exist_ok=True)
+    (repo_root / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+def check_remote_loading(
+    folder: str | os.PathLike, clips: list[np.ndarray], repo_id: str = "someuser/ser-model", timeout: float = 300
+) -> dict:
+    """Loads `folder` by `repo_id` from a hand-built offline cache in a fresh process without ser_hf.
+
+    Returns the classes it got, its logits for each clip (at the extractor's rate) and the pipeline's
+    scores. Raises RuntimeError with the subprocess's output when loading or predicting fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="ser-hf-remote-") as tmp:
+        cache = Path(tmp) / "hub"
+        snapshot_into_cache(folder, repo_id, cache)
+        audio = Path(tmp) / "clips.npz"
+        np.savez(audio, *[np.asarray(c, dtype=np.float32) for c in clips])
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "PYTHONPATH"))}
+        env.update(
+            HF_HUB_OFFLINE="1",
+            HF_HUB_CACHE=str(cache),
+            HF_HOME=str(Path(tmp) / "home"),
+            HF_MODULES_CACHE=str(Path(tmp) / "modules"),
+            TRANSFORMERS_VERBOSITY="error",
+        )
+        process = subprocess.run(
+            [sys.executable, "-c", _REMOTE_SCRIPT, repo_id, str(audio)],
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
+    if process.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"loading {folder} as {repo_id} with remote code failed (exit {process.returncode}):\n"
+            f"{process.stdout[-3000:]}\n{process.stderr[-3000:]}"
+        )
+    return json.loads(lines[-1][len("RESULT ") :])

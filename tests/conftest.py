@@ -1,0 +1,72 @@
+"""Shared fixtures: saved models with seeded random weights, synthetic speech, the real RAVDESS folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import ser_hf
+
+RAVDESS_ENV = "SER_HF_RAVDESS_DIR"
+
+
+def require_binary(name: str) -> str:
+    """Path of a system binary a test needs: skipped locally when absent, a failure in CI."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") or os.environ.get("SER_HF_REQUIRE_SYSTEM_DEPS"):
+            pytest.fail(f"{name} is required in CI (.ci/run installs it) but was not found")
+        pytest.skip(f"needs the system binary {name!r} (apt-get install {name})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ravdess_dir() -> Path:
+    """The RAVDESS speech folder (Actor_XX/*.flac or *.wav) from $SER_HF_RAVDESS_DIR; skips when unset."""
+    value = os.environ.get(RAVDESS_ENV)
+    if not value:
+        pytest.skip(f"{RAVDESS_ENV} is not set: real-data test skipped")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.fail(f"{RAVDESS_ENV}={value} is not a folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ravdess_files(ravdess_dir) -> list[Path]:
+    files = sorted(list(ravdess_dir.glob("Actor_*/*.flac")) + list(ravdess_dir.glob("Actor_*/*.wav")))
+    assert len(files) > 0, f"no RAVDESS files under {ravdess_dir}"
+    return files
+
+
+def synthetic_speech(seconds: float = 2.0, sampling_rate: int = 16000, seed: int = 0) -> np.ndarray:
+    """A voiced-sounding test signal: harmonics of a gliding pitch, syllable-rate amplitude modulation,
+    a little noise, and 0.3 s of near-silence at both ends (so trimming has something to cut)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sampling_rate)) / sampling_rate
+    f0 = 140 + 40 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sampling_rate
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 8))
+    envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) * ((t > 0.3) & (t < seconds - 0.3))
+    signal = 0.3 * voiced * envelope + 1e-4 * rng.standard_normal(t.size)
+    return signal.astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def model_dirs(tmp_path_factory) -> dict[int, Path]:
+    """Model 1 and Model 2 with seeded random weights, saved with their feature extractor."""
+    root = tmp_path_factory.mktemp("models")
+    dirs = {}
+    for number, cls in ser_hf.MODEL_CLASSES.items():
+        torch.manual_seed(number)
+        model = cls(cls.config_class()).eval()
+        folder = root / f"model{number}"
+        model.save_pretrained(folder)
+        ser_hf.SerFeatureExtractor().save_pretrained(folder)
+        dirs[number] = folder
+    return dirs
