@@ -218,7 +218,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         positions = torch.arange(waveforms.shape[1], device=device)
         waveforms = waveforms * (positions < lengths[:, None])
         if self.trim_silence if trim_silence is None else trim_silence:
-            waveforms, lengths = self._trim(waveforms, lengths)
+            waveforms, lengths = self.trim_batch(waveforms, lengths)
         log_mel, frames = self._log_mel(waveforms, lengths)
         log_mel = self._normalize(log_mel, frames)
         return self._chunk(log_mel, frames)
@@ -232,7 +232,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         n_frames = (lengths - self.win_length) // self.hop_length + 1
         return rms_db, n_frames
 
-    def _trim(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def trim_batch(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Cuts leading and trailing frames quieter than `trim_top_db` below each clip's loudest frame."""
         rms_db, n_frames = self._frame_rms_db(waveforms, lengths)
         index = torch.arange(rms_db.shape[1], device=waveforms.device)

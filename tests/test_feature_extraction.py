@@ -77,13 +77,13 @@ def test_trimming_cuts_silence_but_never_empties_a_clip(extractor):
     audio = synthetic_speech(3.0)
     untrimmed = extractor(audio, sampling_rate=16000, trim_silence=False, return_tensors="pt")
     trimmed_batch = torch.from_numpy(audio)[None]
-    _, lengths = extractor._trim(trimmed_batch, torch.tensor([len(audio)]))
+    _, lengths = extractor.trim_batch(trimmed_batch, torch.tensor([len(audio)]))
     assert 2.3 * 16000 <= lengths.item() <= 2.5 * 16000  # the 0.3 s silences at both ends are gone
     assert extractor(audio, sampling_rate=16000)["input_values"].shape[1] <= untrimmed["input_values"].shape[1]
     # a single click in silence: the loudest frame always stays
     click = np.zeros(16000, dtype=np.float32)
     click[8000] = 1.0
-    _, lengths = extractor._trim(torch.from_numpy(click)[None], torch.tensor([16000]))
+    _, lengths = extractor.trim_batch(torch.from_numpy(click)[None], torch.tensor([16000]))
     assert lengths.item() >= extractor.win_length
     assert extractor(click, sampling_rate=16000)["chunk_mask"].sum() == 1
 
