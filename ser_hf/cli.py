@@ -1,4 +1,9 @@
-"""The `ser-hf` command: `ser-hf predict PATH... --model DIR_OR_REPO_ID [--json]`."""
+"""The `ser-hf` command.
+
+    ser-hf predict PATH... --model DIR_OR_REPO_ID [--json]
+    ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
+    ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,8 @@ def _predict(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("train", help="train Model 1 or 2 (see `ser-hf train --help`)", add_help=False)
+    commands.add_parser("evaluate", help="score a model on a RAVDESS split (see `ser-hf evaluate --help`)", add_help=False)
     predict = commands.add_parser("predict", help="top emotion and all probabilities for audio files")
     predict.add_argument("paths", nargs="+", metavar="PATH", help="audio files (wav, flac, ogg, mp3; any rate, mono or stereo)")
     predict.add_argument("--model", required=True, help="a model folder or a Hugging Face Hub repo id")
@@ -41,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "train":  # its options are dataclasses parsed by HfArgumentParser
+        from .training.cli import main as train_main
+
+        return train_main(argv[1:])
+    if argv and argv[0] == "evaluate":
+        from .training.evaluation import main as evaluate_main
+
+        return evaluate_main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

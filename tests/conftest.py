@@ -6,11 +6,14 @@ import os
 import shutil
 from pathlib import Path
 
+import datasets
 import numpy as np
 import pytest
 import torch
 
 import ser_hf
+
+datasets.disable_progress_bars()
 
 RAVDESS_ENV = "SER_HF_RAVDESS_DIR"
 
@@ -35,6 +38,15 @@ def ravdess_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"{RAVDESS_ENV}={value} is not a folder")
     return path
+
+
+@pytest.fixture(scope="session")
+def ravdess_decoded(ravdess_dir, tmp_path_factory):
+    """The real RAVDESS with decoded, trimmed waveforms (decoded once per test session)."""
+    from ser_hf.data.common import decode_waveforms
+    from ser_hf.data.ravdess import load_ravdess
+
+    return decode_waveforms(load_ravdess(ravdess_dir), ser_hf.SerFeatureExtractor(), cache_dir=tmp_path_factory.mktemp("waveforms"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Training and evaluation with Accelerate: arguments, on-device batches, the loop, reports."""

@@ -1,0 +1,79 @@
+"""Batches built on the training device: all clean waveforms live there in one flat tensor, a batch is
+an index gather plus padding, and features come from `SerFeatureExtractor.extract_batch` (the same
+code the pipeline runs), after augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+
+class WaveformBank:
+    """Every clip's trimmed waveform, concatenated on one device, with offsets and lengths."""
+
+    def __init__(self, waveforms: list[np.ndarray], labels: list[int], device: torch.device | str = "cpu"):
+        lengths = np.array([len(w) for w in waveforms], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self.samples = torch.from_numpy(np.concatenate(waveforms).astype(np.float32)).to(device)
+        self.offsets = torch.from_numpy(offsets).to(device)
+        self.lengths = torch.from_numpy(lengths).to(device)
+        self.labels = torch.tensor(labels, dtype=torch.long, device=device)
+
+    @classmethod
+    def from_dataset(cls, dataset, device="cpu") -> "WaveformBank":
+        table = dataset.select_columns(["waveform", "label"]).with_format("numpy")
+        return cls(list(table["waveform"]), [int(label) for label in table["label"]], device)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(batch, longest) zero-padded waveforms of `rows` and their lengths."""
+        rows = rows.to(self.offsets.device)
+        lengths = self.lengths[rows]
+        width = int(lengths.max())
+        positions = torch.arange(width, device=rows.device)
+        index = (self.offsets[rows, None] + positions).clamp_max(len(self.samples) - 1)
+        return self.samples[index] * (positions < lengths[:, None]), lengths
+
+
+class TrainingItems(Dataset):
+    """(row, copy) pairs of one epoch in a seeded order; copy 0 is the clean recording, 1..N noisy ones.
+
+    Only training rows are ever listed here, so no validation or test recording, nor a noisy copy of
+    one, can reach the optimizer.
+    """
+
+    def __init__(self, rows: list[int], copies: int, seed: int):
+        self.items = [(row, copy) for row in rows for copy in range(copies + 1)]
+        self.seed = seed
+        self.order = list(range(len(self.items)))
+
+    def set_epoch(self, epoch: int) -> None:
+        generator = np.random.default_rng([self.seed, epoch])
+        self.order = generator.permutation(len(self.items)).tolist()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[int, int]:
+        return self.items[self.order[index]]
+
+
+class EvaluationItems(Dataset):
+    """Rows of a validation or test part, in order, each once."""
+
+    def __init__(self, rows: list[int]):
+        self.rows = list(rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> tuple[int, int]:
+        return self.rows[index], 0
+
+
+def collate(items: list[tuple[int, int]]) -> dict[str, torch.Tensor]:
+    rows, copies = zip(*items)
+    return {"rows": torch.tensor(rows), "copies": torch.tensor(copies)}

@@ -1,0 +1,110 @@
+"""`ser-hf evaluate`: a saved model on a corpus split, through the shipped `evaluate` metric module.
+
+Cross-corpus: the corpus's labels are matched to the model's by name, and only the classes both
+have are scored (rows of other classes are left out and reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import torch
+
+from ..data.common import decode_waveforms
+from ..data.splits import make_split, actor_split
+from ..metrics import compute_metrics
+from .batches import EvaluationItems, WaveformBank, collate
+
+
+def shared_label_map(model_labels: dict[int, str], corpus_labels: list[str]) -> dict[int, int]:
+    """Corpus label id -> model label id for the classes both name."""
+    by_name = {name: i for i, name in model_labels.items()}
+    return {i: by_name[name] for i, name in enumerate(corpus_labels) if name in by_name}
+
+
+def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int = 64, device: str = "cpu") -> dict:
+    """Metrics of `model` on `rows` of `dataset` (a corpus dataset), scored on the shared classes."""
+    from accelerate import Accelerator
+
+    from .loop import predict_rows
+
+    accelerator = Accelerator(cpu=device == "cpu")
+    corpus_labels = dataset.features["label"].names
+    mapping = shared_label_map(model.config.id2label, corpus_labels)
+    labels = dataset.select_columns(["label"])["label"]
+    kept = [r for r in rows if labels[r] in mapping]
+    if not kept:
+        raise ValueError(f"the corpus shares no class with the model ({corpus_labels} vs {list(model.config.id2label.values())})")
+    subset = dataset.select(kept)
+    subset = subset.map(lambda ex: {"label": mapping[ex["label"]]}, desc="mapping labels")
+    subset = decode_waveforms(subset, extractor)
+    bank = WaveformBank.from_dataset(subset, device=accelerator.device)
+    loader = torch.utils.data.DataLoader(EvaluationItems(range(len(kept))), batch_size=batch_size, collate_fn=collate)
+    model, loader = accelerator.prepare(model, loader)
+    outcome = predict_rows(model, loader, bank, extractor, accelerator)
+    shared = sorted(set(mapping.values()))
+    metrics = compute_metrics(outcome["predictions"], outcome["references"], num_classes=model.config.num_labels, labels=shared)
+    metrics.update(
+        loss=outcome["loss"],
+        labels=[model.config.id2label[i] for i in range(model.config.num_labels)],
+        scored_classes=[model.config.id2label[i] for i in shared],
+        rows_left_out=len(rows) - len(kept),
+    )
+    return metrics
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix")
+    parser.add_argument("--model", required=True, help="model folder or Hub repo id")
+    parser.add_argument("--data", default=None, help="RAVDESS folder / zip / Hub dataset id (default $SER_HF_RAVDESS_DIR)")
+    parser.add_argument("--split", default="speaker", help="paper | speaker | actor-kfold | all")
+    parser.add_argument("--part", default="test", choices=["train", "validation", "test"])
+    parser.add_argument("--seed", type=int, default=42, help="seed of the split (as in training)")
+    parser.add_argument("--fold", type=int, default=0)
+    parser.add_argument("--num_folds", type=int, default=6)
+    parser.add_argument("--test_actors", default=None, help="comma-separated actors (overrides --split)")
+    parser.add_argument("--validation_actors", default="")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..data.ravdess import load_ravdess
+    from ..inference import ModelLoadError, load_model
+
+    args = build_parser().parse_args(argv)
+    try:
+        model, extractor = load_model(args.model, device=args.device)
+        dataset = load_ravdess(args.data)
+    except (ModelLoadError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.split == "all":
+        rows, description = list(range(len(dataset))), "all recordings"
+    else:
+        if args.test_actors:
+            actors = lambda text: [int(a) for a in text.split(",") if a.strip()]  # noqa: E731
+            split = actor_split(dataset, actors(args.validation_actors), actors(args.test_actors))
+        else:
+            split = make_split(dataset, args.split, seed=args.seed, fold=args.fold, num_folds=args.num_folds)
+        rows, description = getattr(split, args.part), f"{split.description}, {args.part} part"
+    metrics = evaluate_model(model, extractor, dataset, rows, args.batch_size, args.device)
+    metrics["split"] = description
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return 0
+    print(f"{args.model} on {description}: {metrics['num_samples']} recordings")
+    print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  UAR {metrics['uar']:.4f}")
+    per = metrics["per_class"]
+    print("| emotion | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|")
+    for i, name in enumerate(metrics["labels"]):
+        if name in metrics["scored_classes"]:
+            print(f"| {name} | {per['precision'][i]:.3f} | {per['recall'][i]:.3f} | {per['f1'][i]:.3f} | {per['support'][i]} |")
+    print("confusion matrix (rows true, columns predicted):")
+    for name, row in zip(metrics["labels"], metrics["confusion_matrix"]):
+        print(f"  {name:>9} " + " ".join(f"{v:4d}" for v in row))
+    return 0
