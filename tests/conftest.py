@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
-import datasets
-import numpy as np
-import pytest
-import torch
+# Tests never touch the user's Hugging Face cache (decoded-waveform caches, dynamic modules).
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ser-hf-tests-hf-home-")
 
-import ser_hf
+import datasets  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import ser_hf  # noqa: E402
 
 datasets.disable_progress_bars()
 
@@ -82,3 +86,30 @@ def model_dirs(tmp_path_factory) -> dict[int, Path]:
         ser_hf.SerFeatureExtractor().save_pretrained(folder)
         dirs[number] = folder
     return dirs
+
+
+def write_audio(path, seconds=0.6, rate=16000, seed=0, channels=1):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    audio = synthetic_speech(seconds, rate, seed)
+    import soundfile as sf
+
+    sf.write(path, np.stack([audio] * channels, 1) if channels > 1 else audio, rate)
+
+
+@pytest.fixture(scope="session")
+def fake_ravdess(tmp_path_factory):
+    """RAVDESS-named synthetic clips: actors 1-4, every emotion, both statements and repetitions; one
+    actor at 48 kHz, some stereo, plus files that are not RAVDESS recordings."""
+    root = tmp_path_factory.mktemp("ravdess")
+    seed = 0
+    for actor in range(1, 5):
+        for emotion in range(1, 9):
+            for statement in (1, 2):
+                for repetition in (1, 2):
+                    seed += 1
+                    name = f"03-01-{emotion:02d}-01-{statement:02d}-{repetition:02d}-{actor:02d}.wav"
+                    write_audio(root / f"Actor_{actor:02d}" / name, seed=seed, rate=48000 if actor == 1 else 16000,
+                                channels=2 if seed % 7 == 0 else 1)
+    (root / "README.txt").write_text("not audio")
+    write_audio(root / "Actor_01" / "notes.wav")  # an audio file without a RAVDESS name is skipped
+    return root

@@ -60,6 +60,10 @@ class TrainArguments:
     max_grad_norm: float = field(default=5.0)
     label_smoothing: float = field(default=0.0)
     seed: int = field(default=42)
+    bn_recalibration_samples: int = field(
+        default=1024,
+        metadata={"help": "clean training clips used to re-estimate BatchNorm statistics without dropout before each evaluation (0: off)"},
+    )
     early_stopping_patience: int = field(default=0, metadata={"help": "epochs without validation gain before stopping (0: off)"})
     metric_for_best_model: str = field(default="accuracy", metadata={"help": "accuracy | macro_f1 | uar | loss"})
     resume: bool = field(default=False, metadata={"help": "continue the run saved in output_dir"})

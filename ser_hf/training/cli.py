@@ -16,12 +16,13 @@ def parse(argv: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .loop import OutputDirError, train
+    from ..data.common import CorpusError
+    from .loop import OutputDirError, TrainingArgumentError, train
 
     model_args, data_args, aug_args, train_args = parse(argv)
     try:
         train(model_args, data_args, aug_args, train_args)
-    except (OutputDirError, ValueError) as error:
+    except (OutputDirError, CorpusError, TrainingArgumentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

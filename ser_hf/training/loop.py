@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .. import MODEL_CLASSES, SerFeatureExtractor
 from ..data.augment import AugmentConfig, WaveformAugmenter
-from ..data.common import decode_waveforms
+from ..data.common import CorpusError, decode_waveforms
 from ..data.ravdess import default_cache_dir, load_ravdess
 from ..data.splits import Split, actor_split, make_split
 from ..metrics import compute_metrics
@@ -31,6 +31,10 @@ class OutputDirError(RuntimeError):
     """The output folder holds earlier work and neither --resume nor --overwrite_output_dir was given."""
 
 
+class TrainingArgumentError(ValueError):
+    """An option value that cannot work (unknown model, optimizer, split...)."""
+
+
 def build_model(args: ModelArguments, num_labels: int = 8, id2label: dict | None = None):
     """Model 1 or 2 with the requested ablation switches, or a saved model to start from."""
     if args.init_from:
@@ -38,7 +42,7 @@ def build_model(args: ModelArguments, num_labels: int = 8, id2label: dict | None
 
         return AutoModelForAudioClassification.from_pretrained(args.init_from)
     if args.model not in MODEL_CLASSES:
-        raise ValueError(f"--model must be 1 or 2, got {args.model}")
+        raise TrainingArgumentError(f"--model must be 1 or 2, got {args.model}")
     cls = MODEL_CLASSES[args.model]
     overrides = {"use_lstm": args.use_lstm, "lstm_hidden_size": args.lstm_hidden_size}
     if args.bidirectional is not None:
@@ -55,12 +59,21 @@ def build_model(args: ModelArguments, num_labels: int = 8, id2label: dict | None
 def load_split(data_args: DataArguments, seed: int) -> tuple[object, Split]:
     """The corpus and its split, from --split or explicit --test_actors / --validation_actors."""
     dataset = load_ravdess(data_args.data, cache_dir=data_args.cache_dir)
+    try:
+        return dataset, _split(dataset, data_args, seed)
+    except CorpusError:
+        raise
+    except ValueError as error:
+        raise TrainingArgumentError(str(error)) from None
+
+
+def _split(dataset, data_args: DataArguments, seed: int) -> Split:
     if data_args.test_actors:
         parse = lambda text: [int(a) for a in (text or "").split(",") if a.strip()]  # noqa: E731
         split = actor_split(dataset, parse(data_args.validation_actors), parse(data_args.test_actors))
     else:
         split = make_split(dataset, data_args.split, seed=seed, fold=data_args.fold, num_folds=data_args.num_folds)
-    return dataset, split
+    return split
 
 
 def _check_output_dir(output_dir: Path, args: TrainArguments) -> None:
@@ -102,6 +115,8 @@ def _save_checkpoint(accelerator, output_dir: Path, epoch: int, state: dict) -> 
     accelerator.save_state(str(tmp))
     if accelerator.is_main_process:
         _write_json_atomic(tmp / STATE_FILE, state)
+        if (root / "best").exists():  # the best model so far belongs to this state
+            shutil.copytree(root / "best", tmp / "best")
         final = root / name
         if final.exists():
             shutil.rmtree(final)
@@ -127,6 +142,39 @@ def features_for(batch, bank: WaveformBank, extractor: SerFeatureExtractor, augm
     if augmenter is not None:
         features["input_values"] = augmenter.spec_augment(features["input_values"], copies)
     return features, bank.labels[rows.to(bank.labels.device)]
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model, loader, bank, extractor, accelerator, max_samples: int) -> None:
+    """Re-estimates every BatchNorm's running statistics on clean training clips with dropout off.
+
+    The paper puts dropout after each pool, right before the next block's BatchNorm: the statistics
+    collected while training include dropout's extra variance, which eval mode (no dropout) does not
+    have, and the deep blocks then see activations several times smaller than they were normalised
+    for. One forward pass without dropout over training data gives the statistics inference needs.
+    """
+    norms = [m for m in accelerator.unwrap_model(model).modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms or max_samples <= 0:
+        return
+    model.eval()
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over the pass
+        norm.train()
+    seen = 0
+    for batch in loader:
+        features, _ = features_for(batch, bank, extractor)
+        model(**features)
+        seen += len(batch["rows"]) * accelerator.num_processes
+        if seen >= max_samples:
+            break
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+        norm.eval()
+        if accelerator.num_processes > 1:
+            norm.running_mean.copy_(accelerator.reduce(norm.running_mean, "mean"))
+            norm.running_var.copy_(accelerator.reduce(norm.running_var, "mean"))
 
 
 @torch.no_grad()
@@ -168,7 +216,7 @@ def _optimizer(model, args: TrainArguments):
         return torch.optim.Adam(groups, lr=args.learning_rate)
     if args.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=args.learning_rate)
-    raise ValueError(f"--optimizer must be adamw, adam or sgd, got {args.optimizer!r}")
+    raise TrainingArgumentError(f"--optimizer must be adamw, adam or sgd, got {args.optimizer!r}")
 
 
 def _is_better(metric_name: str, value: float, best: float | None) -> bool:
@@ -184,7 +232,10 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     from transformers import get_scheduler
 
     output_dir = Path(args.output_dir)
-    augment = AugmentConfig(**asdict(aug_args))
+    try:
+        augment = AugmentConfig(**asdict(aug_args))
+    except ValueError as error:
+        raise TrainingArgumentError(str(error)) from None
     accelerator = Accelerator(log_with=_trackers(), project_dir=str(output_dir))
     if accelerator.is_main_process:
         _check_output_dir(output_dir, args)
@@ -208,6 +259,9 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     train_loader = torch.utils.data.DataLoader(train_items, batch_size=args.batch_size, **loader_kwargs)
     val_loader = torch.utils.data.DataLoader(EvaluationItems(split.validation), batch_size=args.eval_batch_size, **loader_kwargs)
     test_loader = torch.utils.data.DataLoader(EvaluationItems(split.test), batch_size=args.eval_batch_size, **loader_kwargs)
+    calibration_loader = torch.utils.data.DataLoader(
+        EvaluationItems(_spread(split.train, args.bn_recalibration_samples)), batch_size=args.eval_batch_size, **loader_kwargs
+    )
     optimizer = _optimizer(model, args)
     steps_per_epoch = math.ceil(len(train_loader) / accelerator.num_processes)
     scheduler = get_scheduler(
@@ -216,8 +270,11 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         num_warmup_steps=int(args.warmup_ratio * steps_per_epoch * args.epochs),
         num_training_steps=steps_per_epoch * args.epochs,
     )
-    model, optimizer, train_loader, val_loader, test_loader, scheduler = accelerator.prepare(
-        model, optimizer, train_loader, val_loader, test_loader, scheduler
+    model, optimizer, train_loader, val_loader, test_loader, calibration_loader, scheduler = accelerator.prepare(
+        model, optimizer, train_loader, val_loader, test_loader, calibration_loader, scheduler
+    )
+    recalibrate = lambda: recalibrate_batchnorm(  # noqa: E731
+        model, calibration_loader, bank, extractor, accelerator, args.bn_recalibration_samples
     )
     augmenter = WaveformAugmenter(augment, seed=args.seed)
 
@@ -228,6 +285,12 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     if checkpoint is not None:
         accelerator.load_state(str(checkpoint))
         state = json.loads((checkpoint / STATE_FILE).read_text())
+        if accelerator.is_main_process and (checkpoint / "best").exists():
+            best = output_dir / "checkpoints" / "best"
+            if best.exists():
+                shutil.rmtree(best)
+            shutil.copytree(checkpoint / "best", best)
+        accelerator.wait_for_everyone()
         accelerator.print(f"resumed from {checkpoint} after epoch {state['epoch']}")
     best_dir = output_dir / "checkpoints" / "best"
     if accelerator.is_main_process:
@@ -235,7 +298,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
 
     for epoch in range(state["epoch"], args.epochs):
         set_seed(args.seed + 1000 * (epoch + 1) + accelerator.process_index)
-        train_items.set_epoch(epoch)
+        train_loader.set_epoch(epoch)  # accelerate passes it to TrainingItems.set_epoch, also after a resume
         model.train()
         start, total_loss, seen = time.perf_counter(), 0.0, 0
         progress = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=not accelerator.is_local_main_process, leave=False)
@@ -256,6 +319,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         )
         state["train_seconds"] += time.perf_counter() - start
         record = {"epoch": epoch + 1, "train_loss": train_loss, "lr": scheduler.get_last_lr()[0]}
+        if split.validation or epoch + 1 == args.epochs:
+            recalibrate()
         if split.validation:
             val = score(predict_rows(model, val_loader, bank, extractor, accelerator), len(label_names))
             record.update({f"val_{k}": val[k] for k in ("loss", "accuracy", "macro_f1", "uar")})
@@ -287,7 +352,6 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
             outcome = predict_rows(model, loader, bank, extractor, accelerator)
             results[part] = score(outcome, len(label_names))
             results[part]["ids"] = [ids[r] for r in outcome["rows"]]
-    accelerator.end_training()
     if accelerator.is_main_process:
         from .report import write_outputs
 
@@ -297,7 +361,16 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
             command=" ".join(sys.argv), num_processes=accelerator.num_processes, mixed_precision=accelerator.mixed_precision,
         )
     accelerator.wait_for_everyone()
+    accelerator.end_training()
     return {"results": results, "state": state, "split": split}
+
+
+def _spread(rows: list[int], count: int) -> list[int]:
+    """About `count` rows taken evenly from `rows` (all of them when there are fewer)."""
+    if count <= 0 or count >= len(rows):
+        return list(rows)
+    step = len(rows) / count
+    return [rows[int(i * step)] for i in range(count)]
 
 
 def _save_best(accelerator, model, best_dir: Path) -> None:
@@ -316,7 +389,7 @@ def _save_best(accelerator, model, best_dir: Path) -> None:
 def _load_best(accelerator, model, best_dir: Path) -> None:
     from safetensors.torch import load_file
 
-    weights = load_file(str(best_dir / "model.safetensors"), device=str(accelerator.device))
+    weights = load_file(str(best_dir / "model.safetensors"), device="cpu")
     accelerator.unwrap_model(model).load_state_dict(weights)
 
 
