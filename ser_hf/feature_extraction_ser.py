@@ -250,6 +250,14 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         trimmed = waveforms.gather(1, gather) * (positions < new_lengths[:, None])
         return trimmed[:, : int(new_lengths.max())], new_lengths
 
+    def band_statistics(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-band sum, sum of squares and frame count of the log-Mel of real frames, to accumulate the
+        training-set statistics that `normalization="global"` stores in `mean` and `std`."""
+        log_mel, frames = self._log_mel(waveforms.float(), lengths.to(waveforms.device))
+        valid = (torch.arange(log_mel.shape[-1], device=log_mel.device) < frames[:, None])[:, None, :]
+        log_mel = log_mel.double() * valid
+        return log_mel.sum(dim=(0, 2)), log_mel.pow(2).sum(dim=(0, 2)), frames.sum().double()
+
     def _log_mel(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-Mel (batch, bands, frames) in dB, one frame every `hop_length` samples centred on it."""
         half = self.n_fft // 2

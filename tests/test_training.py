@@ -140,3 +140,26 @@ def test_model_1_learns_speaker_independent_emotions_on_real_ravdess(ravdess_dir
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["num_rows"] == {"train": 1200, "validation": 0, "test": 240}
     assert metrics["test"]["accuracy"] >= 0.35, metrics["test"]["accuracy"]
+
+
+def test_global_normalisation_statistics_standardise_the_training_set():
+    import numpy as np
+    import torch
+    from conftest import synthetic_speech
+
+    from ser_hf import SerFeatureExtractor
+    from ser_hf.training.batches import WaveformBank
+    from ser_hf.training.loop import global_normalization
+
+    clips = [synthetic_speech(1.0 + 0.3 * i, seed=i) for i in range(6)]
+    bank = WaveformBank(clips, [0] * 6)
+    extractor = global_normalization(SerFeatureExtractor(trim_silence=False), bank, list(range(6)), batch_size=4)
+    assert extractor.normalization == "global" and len(extractor.mean) == 128
+    padded, lengths = bank.batch(torch.arange(6))
+    log_mel, frames = extractor._log_mel(padded, lengths)
+    normalised = extractor._normalize(log_mel, frames)
+    real = torch.cat([normalised[i, :, : frames[i]] for i in range(6)], dim=1)
+    torch.testing.assert_close(real.mean(1), torch.zeros(128), atol=1e-3, rtol=0)
+    torch.testing.assert_close(real.std(1, unbiased=False), torch.ones(128), atol=1e-3, rtol=0)
+    reloaded = SerFeatureExtractor.from_dict(extractor.to_dict())
+    np.testing.assert_allclose(reloaded(clips[0], sampling_rate=16000)["input_values"], extractor(clips[0], sampling_rate=16000)["input_values"])

@@ -60,6 +60,9 @@ class TrainArguments:
     max_grad_norm: float = field(default=5.0)
     label_smoothing: float = field(default=0.0)
     seed: int = field(default=42)
+    normalization: str = field(
+        default="utterance", metadata={"help": "utterance (each clip on its own) | global (training-set statistics stored with the model)"}
+    )
     bn_recalibration_samples: int = field(
         default=1024,
         metadata={"help": "clean training clips used to re-estimate BatchNorm statistics without dropout before each evaluation (0: off)"},

@@ -131,6 +131,18 @@ def _save_checkpoint(accelerator, output_dir: Path, epoch: int, state: dict) -> 
     accelerator.wait_for_everyone()
 
 
+def global_normalization(extractor: SerFeatureExtractor, bank: WaveformBank, rows: list[int], batch_size: int):
+    """A copy of `extractor` normalising with the per-band mean and std of the training rows."""
+    total = squares = count = 0
+    for start in range(0, len(rows), batch_size):
+        waveforms, lengths = bank.batch(torch.tensor(rows[start : start + batch_size]))
+        s, q, n = extractor.band_statistics(waveforms, lengths)
+        total, squares, count = total + s, squares + q, count + n
+    mean = total / count
+    std = (squares / count - mean.pow(2)).clamp_min(0).sqrt()
+    return SerFeatureExtractor(**{**extractor.to_dict(), "normalization": "global", "mean": mean.tolist(), "std": std.tolist()})
+
+
 def features_for(batch, bank: WaveformBank, extractor: SerFeatureExtractor, augmenter=None, epoch: int = 0):
     """Waveforms of the batch's rows -> augmentation (training) -> Mel chunks, all on the bank's device."""
     rows, copies = batch["rows"], batch["copies"]
@@ -251,6 +263,10 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     label_names = dataset.features["label"].names
     ids = dataset.select_columns(["id"])["id"]
     bank = WaveformBank.from_dataset(dataset, device=accelerator.device)
+    if args.normalization == "global":
+        extractor = global_normalization(extractor, bank, split.train, args.eval_batch_size)
+    elif args.normalization != "utterance":
+        raise TrainingArgumentError(f"--normalization must be utterance or global, got {args.normalization!r}")
 
     model = build_model(model_args, len(label_names), dict(enumerate(label_names)))
     copies = 0 if augment.noise_mode == "none" else augment.noise_copies

@@ -52,7 +52,10 @@ def plot_curves(history: list[dict], path: Path) -> None:
     loss_ax.legend()
     acc_ax.set_xlabel("epoch")
     acc_ax.set_ylim(0, 1)
-    acc_ax.legend()
+    if acc_ax.lines:
+        acc_ax.legend()
+    else:
+        acc_ax.text(0.5, 0.5, "no validation set in this run", ha="center", va="center", transform=acc_ax.transAxes)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
