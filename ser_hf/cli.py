@@ -3,6 +3,7 @@
     ser-hf predict PATH... --model DIR_OR_REPO_ID [--json]
     ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
     ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
+    ser-hf push --model-dir DIR --repo-id USER/NAME [--private] [--revision R] [--dry-run]
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if any(r.error is not None for r in results) else 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from .hub import PushError, push_model
+
+    try:
+        result = push_model(args.model_dir, args.repo_id, args.private, args.revision, args.dry_run)
+    except (PushError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    verb = "would upload" if args.dry_run else "uploaded"
+    print(f"{verb} to {args.repo_id}: " + ", ".join(result["files"]))
+    if args.dry_run:
+        print(f"loads by repo id with trust_remote_code, offline, without ser_hf: {result['remote_check']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     predict.set_defaults(handler=_predict)
+    push = commands.add_parser("push", help="upload a trained model folder to the Hugging Face Hub")
+    push.add_argument("--model-dir", dest="model_dir", required=True)
+    push.add_argument("--repo-id", dest="repo_id", required=True, help="USER/NAME")
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--revision", default=None, help="branch to push to (created if missing)")
+    push.add_argument("--dry-run", dest="dry_run", action="store_true",
+                      help="no token, no network: list the files and prove the folder loads as the Hub would serve it")
+    push.set_defaults(handler=_push)
     return parser
 
 

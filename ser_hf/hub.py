@@ -103,3 +103,72 @@ def check_remote_loading(
             f"{process.stdout[-3000:]}\n{process.stderr[-3000:]}"
         )
     return json.loads(lines[-1][len("RESULT ") :])
+
+
+REQUIRED_FILES = (
+    "config.json",
+    "model.safetensors",
+    "preprocessor_config.json",
+    "configuration_ser.py",
+    "modeling_ser.py",
+    "feature_extraction_ser.py",
+    "README.md",
+)
+OPTIONAL_FILES = ("confusion_matrix.png", "training_curves.png", "metrics.json", "training_args.json")
+
+
+class PushError(RuntimeError):
+    """The folder is not ready to publish, or the upload cannot start; the message says why."""
+
+
+def files_to_push(model_dir: str | os.PathLike) -> list[str]:
+    """The files of a model folder that go to the Hub (checkpoints and logs stay local)."""
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        raise PushError(f"{folder}: no such model folder")
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise PushError(f"{folder} is not a complete model folder: missing {', '.join(missing)}")
+    return [*REQUIRED_FILES, *(name for name in OPTIONAL_FILES if (folder / name).is_file())]
+
+
+def push_model(
+    model_dir: str | os.PathLike,
+    repo_id: str,
+    private: bool = False,
+    revision: str | None = None,
+    dry_run: bool = False,
+    token: str | None = None,
+) -> dict:
+    """Uploads a trained model folder to `repo_id`, or with `dry_run` lists what would go up and proves,
+    offline and without a token, that the folder loads as the Hub would serve it (remote code, a fresh
+    process without ser_hf)."""
+    files = files_to_push(model_dir)
+    if dry_run:
+        from .feature_extraction_ser import SerFeatureExtractor
+
+        rate = SerFeatureExtractor.from_pretrained(model_dir).sampling_rate
+        t = np.arange(int(1.5 * rate)) / rate
+        probe = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+        with tempfile.TemporaryDirectory(prefix="ser-hf-push-") as staging:
+            for name in files:
+                shutil.copy2(Path(model_dir) / name, Path(staging) / name)
+            loaded = check_remote_loading(staging, [probe], repo_id=repo_id)
+        return {"repo_id": repo_id, "files": files, "uploaded": False, "remote_check": loaded["classes"]}
+    from huggingface_hub import HfApi, get_token
+
+    token = token or get_token()
+    if not token:
+        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or use --dry-run)")
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    if revision:
+        api.create_branch(repo_id, branch=revision, exist_ok=True)
+    commit = api.upload_folder(
+        folder_path=str(model_dir),
+        repo_id=repo_id,
+        revision=revision,
+        allow_patterns=files,
+        commit_message="Upload ser-hf model",
+    )
+    return {"repo_id": repo_id, "files": files, "uploaded": True, "commit": str(commit)}

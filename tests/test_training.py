@@ -163,3 +163,26 @@ def test_global_normalisation_statistics_standardise_the_training_set():
     torch.testing.assert_close(real.std(1, unbiased=False), torch.ones(128), atol=1e-3, rtol=0)
     reloaded = SerFeatureExtractor.from_dict(extractor.to_dict())
     np.testing.assert_allclose(reloaded(clips[0], sampling_rate=16000)["input_values"], extractor(clips[0], sampling_rate=16000)["input_values"])
+
+
+def test_push_dry_run_validates_a_freshly_trained_folder_without_token_or_network(trained, tmp_path):
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "HF_TOKEN": ""}
+    result = run_cli(["push", "--model-dir", str(trained), "--repo-id", "someuser/ser-test", "--dry-run"], env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "would upload to someuser/ser-test" in result.stdout
+    for name in ("model.safetensors", "modeling_ser.py", "README.md", "confusion_matrix.png", "training_curves.png"):
+        assert name in result.stdout
+    assert "checkpoints" not in result.stdout
+    assert "SerCnnBiLstmAttentionForAudioClassification" in result.stdout
+
+
+def test_push_refuses_an_incomplete_folder_and_a_missing_token(trained, tmp_path):
+    import shutil
+
+    partial = tmp_path / "partial"
+    shutil.copytree(trained, partial, ignore=shutil.ignore_patterns("modeling_ser.py", "checkpoints"))
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "HF_TOKEN": ""}
+    result = run_cli(["push", "--model-dir", str(partial), "--repo-id", "someuser/x", "--dry-run"], env=env)
+    assert result.returncode == 2 and "missing modeling_ser.py" in result.stderr
+    result = run_cli(["push", "--model-dir", str(trained), "--repo-id", "someuser/x"], env=env)
+    assert result.returncode == 2 and "no Hugging Face token" in result.stderr
