@@ -186,3 +186,28 @@ def test_push_refuses_an_incomplete_folder_and_a_missing_token(trained, tmp_path
     assert result.returncode == 2 and "missing modeling_ser.py" in result.stderr
     result = run_cli(["push", "--model-dir", str(trained), "--repo-id", "someuser/x"], env=env)
     assert result.returncode == 2 and "no Hugging Face token" in result.stderr
+
+
+def test_cross_corpus_evaluation_scores_only_shared_classes(trained, tmp_path):
+    from conftest import write_audio
+
+    for i, name in enumerate(["03a01Fa.wav", "08b02Wb.wav", "16a05Lc.wav", "11b03Td.wav", "09a02Na.wav"]):
+        write_audio(tmp_path / "emodb" / name, seed=i)
+    result = run_cli(["evaluate", "--model", str(trained), "--corpus", "emodb", "--data", str(tmp_path / "emodb"), "--json"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads(result.stdout)
+    assert metrics["scored_classes"] == ["neutral", "happy", "sad", "angry"]  # boredom left out, no calm in EmoDB
+    assert metrics["num_samples"] == 4
+    assert sum(map(sum, metrics["confusion_matrix"])) == 4
+    assert sum(metrics["confusion_matrix"][1]) == 0  # no calm reference
+
+
+def test_early_stopping_ends_a_run_without_validation_gain(fake_ravdess, tmp_path):
+    out = tmp_path / "early"
+    args = [a if a != "3" else "40" for a in FAST]  # 40 epochs allowed
+    result = run_cli(["train", "--output_dir", str(out), "--model", "1", "--data", str(fake_ravdess), *args,
+                      "--early_stopping_patience", "2", "--metric_for_best_model", "loss", "--learning_rate", "0.5"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] < 40
+    assert metrics["epochs_run"] - metrics["best_epoch"] == 2

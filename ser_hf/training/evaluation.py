@@ -13,7 +13,7 @@ import sys
 import torch
 
 from ..data.common import decode_waveforms
-from ..data.splits import make_split, actor_split
+from ..data.splits import actor_split, make_split
 from ..metrics import compute_metrics
 from .batches import EvaluationItems, WaveformBank, collate
 
@@ -32,8 +32,9 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
 
     accelerator = Accelerator(cpu=device == "cpu")
     corpus_labels = dataset.features["label"].names
-    mapping = shared_label_map(model.config.id2label, corpus_labels)
-    labels = dataset.select_columns(["label"])["label"]
+    labels = list(dataset.select_columns(["label"])["label"])
+    present = set(labels)  # a class the corpus lacks is not scored (e.g. calm outside RAVDESS)
+    mapping = {k: v for k, v in shared_label_map(model.config.id2label, corpus_labels).items() if k in present}
     kept = [r for r in rows if labels[r] in mapping]
     if not kept:
         raise ValueError(f"the corpus shares no class with the model ({corpus_labels} vs {list(model.config.id2label.values())})")
@@ -58,7 +59,8 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix")
     parser.add_argument("--model", required=True, help="model folder or Hub repo id")
-    parser.add_argument("--data", default=None, help="RAVDESS folder / zip / Hub dataset id (default $SER_HF_RAVDESS_DIR)")
+    parser.add_argument("--data", default=None, help="corpus folder (RAVDESS also: zip or Hub dataset id; default $SER_HF_RAVDESS_DIR)")
+    parser.add_argument("--corpus", default="ravdess", help="ravdess | savee | tess | crema-d | emodb (scored on the classes shared with the model)")
     parser.add_argument("--split", default="speaker", help="paper | speaker | actor-kfold | all")
     parser.add_argument("--part", default="test", choices=["train", "validation", "test"])
     parser.add_argument("--seed", type=int, default=42, help="seed of the split (as in training)")
@@ -73,14 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..data.ravdess import load_ravdess
+    from ..data.common import CorpusError
+    from ..data.corpora import load_corpus
     from ..inference import ModelLoadError, load_model
 
     args = build_parser().parse_args(argv)
+    if args.corpus != "ravdess" and args.split != "all":
+        args.split = "all"  # a corpus the model never saw: every recording is a test recording
     try:
         model, extractor = load_model(args.model, device=args.device)
-        dataset = load_ravdess(args.data)
-    except (ModelLoadError, ValueError) as error:
+        dataset = load_corpus(args.corpus, args.data)
+    except (ModelLoadError, CorpusError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.split == "all":
@@ -92,13 +97,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             split = make_split(dataset, args.split, seed=args.seed, fold=args.fold, num_folds=args.num_folds)
         rows, description = getattr(split, args.part), f"{split.description}, {args.part} part"
-    metrics = evaluate_model(model, extractor, dataset, rows, args.batch_size, args.device)
-    metrics["split"] = description
+    try:
+        metrics = evaluate_model(model, extractor, dataset, rows, args.batch_size, args.device)
+    except (CorpusError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    metrics["split"] = f"{args.corpus}: {description}"
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
     print(f"{args.model} on {description}: {metrics['num_samples']} recordings")
-    print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  UAR {metrics['uar']:.4f}")
+    print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  UAR {metrics['uar']:.4f}"
+          f"  (scored classes: {', '.join(metrics['scored_classes'])})")
     per = metrics["per_class"]
     print("| emotion | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|")
     for i, name in enumerate(metrics["labels"]):
