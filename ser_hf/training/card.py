@@ -54,8 +54,8 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
 
 # {model_name}
 
-Speech emotion recognition over 8 emotions ({", ".join(labels)}), a `{summary["model"]}` from
-[ser-hf](https://github.com/) implementing {PAPER}.
+Speech emotion recognition over 8 emotions ({", ".join(labels)}), a `{summary["model"]}` trained with
+the ser-hf package, implementing {PAPER}.
 Trained on RAVDESS speech (24 actors, acted English), {split_name}.
 
 ## Usage

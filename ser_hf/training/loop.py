@@ -196,7 +196,7 @@ def predict_rows(model, loader, bank, extractor, accelerator) -> dict:
     predictions, references, rows, losses = [], [], [], []
     for batch in loader:
         features, labels = features_for(batch, bank, extractor)
-        outputs = model(**features, labels=labels)
+        outputs = model(**features)
         batch_rows = batch["rows"].to(labels.device)
         loss = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, reduction="none")
         gathered = accelerator.gather_for_metrics((outputs.logits.argmax(-1), labels, batch_rows, loss))
@@ -374,7 +374,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         write_outputs(
             output_dir, accelerator.unwrap_model(model), extractor, results, state, split, label_names,
             {"model": asdict(model_args), "data": asdict(data_args), "augment": asdict(aug_args), "train": asdict(args)},
-            command=" ".join(sys.argv), num_processes=accelerator.num_processes, mixed_precision=accelerator.mixed_precision,
+            command=_command_line(accelerator.num_processes), num_processes=accelerator.num_processes, mixed_precision=accelerator.mixed_precision,
         )
     accelerator.wait_for_everyone()
     accelerator.end_training()
@@ -407,6 +407,18 @@ def _load_best(accelerator, model, best_dir: Path) -> None:
 
     weights = load_file(str(best_dir / "model.safetensors"), device="cpu")
     accelerator.unwrap_model(model).load_state_dict(weights)
+
+
+def _command_line(num_processes: int) -> str:
+    """The command as a user would type it, without this machine's paths."""
+    import shlex
+
+    program = os.path.basename(sys.argv[0])
+    arguments = sys.argv[1:]
+    if program in ("ser-hf", "cli.py", "__main__.py") and arguments[:1] == ["train"]:
+        return shlex.join(["ser-hf", *arguments])
+    launcher = ["accelerate", "launch"] + (["--num_processes", str(num_processes)] if num_processes > 1 else [])
+    return shlex.join([*launcher, "scripts/train.py", *arguments])
 
 
 def _trackers():

@@ -1,0 +1,314 @@
+"""The two models of Bhanbhro et al. (Signals 2025, 6(2), 22) as transformers `PreTrainedModel`s.
+
+input_values (batch, chunks, mel bands, chunk frames) + chunk_mask (batch, chunks)
+  -> time-distributed CNN: the same six conv blocks on every real chunk -> (batch, chunks, features)
+  -> masked (bi)LSTM over the chunk sequence (optional)
+  -> summary: additive attention (Model 2), last valid state (Model 1) or mean (no LSTM)
+  -> dense -> logits over the 8 emotions.
+
+Padded chunks never reach the CNN, the LSTM states of real chunks or the attention, so a clip's
+logits do not depend on what it is batched with.
+
+This file is Hub-facing: it imports only torch and transformers, and its siblings as `.sibling`.
+"""
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.modeling_outputs import BaseModelOutputWithPooling, SequenceClassifierOutput
+
+from .configuration_ser import SerCnnBiLstmAttentionConfig, SerCnnLstmConfig, SerConfig
+
+
+class SerConvBlock(nn.Module):
+    """Conv ("same" padding) -> BatchNorm -> ELU -> max-pool -> dropout, on one chunk."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: tuple[int, int], dropout: float):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.norm = nn.BatchNorm2d(out_channels)
+        self.activation = nn.ELU()
+        self.pool = nn.MaxPool2d(pool, stride=pool)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.pool(self.activation(self.norm(self.conv(x)))))
+
+
+class SerChunkEncoder(nn.Module):
+    """The time-distributed 2D CNN: (chunks, bands, frames) -> (chunks, `config.chunk_feature_size`).
+
+    Pool windows are fixed here from the configured chunk size with the rule of `conv_output_size`: a
+    window larger than the map it reads is clipped to the map, so no map collapses to zero size.
+    """
+
+    def __init__(self, config: SerConfig):
+        super().__init__()
+        height, width = config.num_mel_bins, config.chunk_length
+        blocks = []
+        in_channels = 1
+        for channels, kernel, pool in zip(config.conv_channels, config.conv_kernel_sizes, config.pool_sizes):
+            window = (min(pool, height), min(pool, width))
+            blocks.append(SerConvBlock(in_channels, channels, kernel, window, config.cnn_dropout))
+            height, width = height // window[0], width // window[1]
+            in_channels = channels
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, chunks: torch.Tensor) -> torch.Tensor:
+        return self.blocks(chunks.unsqueeze(1)).flatten(1)
+
+
+def reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverses each sequence of (batch, steps, features) within its first `lengths[b]` steps.
+
+    The padding stays in place, so a backward LSTM run on the result starts at each clip's own last
+    chunk. The operation is its own inverse.
+    """
+    steps = torch.arange(x.shape[1], device=x.device)
+    index = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)
+    return x.gather(1, index[:, :, None].expand_as(x))
+
+
+class SerMaskedLSTM(nn.Module):
+    """A (bi)LSTM over left-aligned padded sequences whose outputs at real steps ignore the padding.
+
+    The forward direction reads left to right, so padding after the last real step cannot reach it.
+    The backward direction runs forward over each sequence reversed within its length.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool):
+        super().__init__()
+        self.bidirectional = bidirectional
+        self.forward_layers = nn.ModuleList(
+            nn.LSTM(input_size if i == 0 else hidden_size * (2 if bidirectional else 1), hidden_size, batch_first=True)
+            for i in range(num_layers)
+        )
+        self.backward_layers = nn.ModuleList(
+            nn.LSTM(input_size if i == 0 else hidden_size * 2, hidden_size, batch_first=True)
+            for i in range(num_layers if bidirectional else 0)
+        )
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns the outputs (batch, steps, hidden x directions), zero at padded steps, and the summary:
+        the forward state at each clip's last real step, concatenated with the backward state at its first.
+        """
+        for i, forward_lstm in enumerate(self.forward_layers):
+            outputs = forward_lstm(x)[0]
+            if self.bidirectional:
+                backward = reverse_valid(self.backward_layers[i](reverse_valid(x, lengths))[0], lengths)
+                outputs = torch.cat([outputs, backward], dim=-1)
+            x = outputs
+        rows = torch.arange(x.shape[0], device=x.device)
+        hidden = self.forward_layers[-1].hidden_size
+        summary = x[rows, lengths - 1, :hidden]
+        if self.bidirectional:
+            summary = torch.cat([summary, x[:, 0, hidden:]], dim=-1)
+        mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+        return x * mask[:, :, None], summary
+
+
+class SerAdditiveAttention(nn.Module):
+    """Model 2's attention: e_t = tanh(W_a h_t + b_a), alpha = softmax(e) over real chunks, c = sum alpha_t h_t.
+
+    tanh bounds the scores to [-1, 1], so no chunk weighs more than e^2 (about 7.4) times another.
+    """
+
+    def __init__(self, hidden_size: int):
+        super().__init__()
+        self.score = nn.Linear(hidden_size, 1)
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = torch.tanh(self.score(hidden)).squeeze(-1)
+        weights = scores.masked_fill(~mask, -torch.inf).softmax(dim=-1)
+        return torch.einsum("bt,bth->bh", weights, hidden), weights
+
+
+class SerPreTrainedModel(PreTrainedModel):
+    """Weight initialisation and loading conventions shared by both models."""
+
+    config_class = SerConfig
+    base_model_prefix = "ser"
+    main_input_name = "input_values"
+    _auto_class = "AutoModel"  # save_pretrained copies this file and its siblings next to the weights
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Saves weights and config with an `auto_map` covering AutoConfig, AutoModel and
+        AutoModelForAudioClassification, and copies the code, so the folder loads with `trust_remote_code`."""
+        config_name = type(self.config).__name__
+        base, head = _MODEL_CLASSES.get(config_name, (SerModel, SerForAudioClassification))
+        self.config.auto_map = {
+            "AutoConfig": f"configuration_ser.{config_name}",
+            "AutoModel": f"modeling_ser.{base.__name__}",
+            "AutoModelForAudioClassification": f"modeling_ser.{head.__name__}",
+        }
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
+    def _init_weights(self, module):
+        """He init for the ELU convolutions, Xavier for LSTM and dense layers, LSTM forget-gate bias 1."""
+        if isinstance(module, nn.Conv2d):
+            init.kaiming_normal_(module.weight, nonlinearity="relu")
+            init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            init.xavier_uniform_(module.weight)
+            init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+            init.zeros_(module.running_mean)
+            init.ones_(module.running_var)
+            init.zeros_(module.num_batches_tracked)
+        elif isinstance(module, nn.LSTM):
+            for name, param in module.named_parameters():
+                if "weight" in name:
+                    init.xavier_uniform_(param)
+                else:
+                    init.zeros_(param)
+                    if name.startswith("bias_ih"):
+                        hidden = module.hidden_size
+                        init.ones_(param[hidden : 2 * hidden])
+
+
+def _chunk_lengths(input_values: torch.Tensor, chunk_mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Boolean chunk mask and the number of real chunks per clip; real chunks must come first."""
+    if input_values.ndim != 4:
+        raise ValueError(
+            "input_values must be (batch, chunks, mel bands, chunk frames) as made by SerFeatureExtractor, got "
+            f"shape {tuple(input_values.shape)}"
+        )
+    if chunk_mask is None:
+        mask = torch.ones(input_values.shape[:2], dtype=torch.bool, device=input_values.device)
+    else:
+        mask = chunk_mask.to(device=input_values.device).bool()
+        if mask.shape != input_values.shape[:2]:
+            raise ValueError(f"chunk_mask shape {tuple(mask.shape)} does not match input_values {tuple(input_values.shape[:2])}")
+    lengths = mask.sum(-1)
+    if bool((lengths == 0).any()):
+        raise ValueError("every clip needs at least one real chunk (a row of chunk_mask is all zeros)")
+    return mask, lengths
+
+
+class SerModel(SerPreTrainedModel):
+    """CNN + sequence model + pooling: the utterance embedding of either model (no classifier).
+
+    `last_hidden_state` holds one vector per chunk (LSTM outputs, or CNN features without LSTM),
+    `pooler_output` the utterance vector, `attentions` Model 2's chunk weights as a 1-tuple.
+    """
+
+    def __init__(self, config: SerConfig):
+        super().__init__(config)
+        self.chunk_encoder = SerChunkEncoder(config)
+        self.lstm = (
+            SerMaskedLSTM(config.chunk_feature_size, config.lstm_hidden_size, config.lstm_num_layers, config.bidirectional)
+            if config.use_lstm
+            else None
+        )
+        self.attention = SerAdditiveAttention(config.summary_size) if config.use_attention else None
+        self.post_init()
+
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        chunk_mask: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> BaseModelOutputWithPooling:
+        expected = (self.config.num_mel_bins, self.config.chunk_length)
+        if input_values.ndim == 4 and tuple(input_values.shape[2:]) != expected:
+            raise ValueError(
+                f"input_values chunks are {tuple(input_values.shape[2:])} (bands, frames) but this model reads "
+                f"{expected}: use the feature extractor saved with the model"
+            )
+        mask, lengths = _chunk_lengths(input_values, chunk_mask)
+        batch, steps = mask.shape
+        if bool(mask.all()):
+            features = self.chunk_encoder(input_values.flatten(0, 1)).view(batch, steps, -1)
+        else:  # padded chunks never reach the CNN (nor its BatchNorm statistics)
+            features = input_values.new_zeros(batch, steps, self.config.chunk_feature_size)
+            features[mask] = self.chunk_encoder(input_values[mask])
+        if self.lstm is not None:
+            sequence, last = self.lstm(features, lengths)
+        else:
+            sequence, last = features * mask[:, :, None], None
+        weights = None
+        if self.attention is not None:
+            pooled, weights = self.attention(sequence, mask)
+        elif last is not None:
+            pooled = last
+        else:
+            pooled = sequence.sum(1) / lengths[:, None]
+        return BaseModelOutputWithPooling(
+            last_hidden_state=sequence,
+            pooler_output=pooled,
+            hidden_states=(features, sequence) if output_hidden_states else None,
+            attentions=(weights,) if weights is not None else None,
+        )
+
+
+class SerForAudioClassification(SerPreTrainedModel):
+    """`SerModel` + dropout + dense (ELU) + output layer; softmax of the logits gives the 8 emotions."""
+
+    _auto_class = "AutoModelForAudioClassification"
+
+    def __init__(self, config: SerConfig):
+        super().__init__(config)
+        self.ser = SerModel(config)
+        layers: list[nn.Module] = [nn.Dropout(config.summary_dropout)]
+        width = config.summary_size
+        if config.classifier_hidden_size:
+            layers += [nn.Linear(width, config.classifier_hidden_size), nn.ELU(), nn.Dropout(config.classifier_dropout)]
+            width = config.classifier_hidden_size
+        layers.append(nn.Linear(width, config.num_labels))
+        self.classifier = nn.Sequential(*layers)
+        self.post_init()
+
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        chunk_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SequenceClassifierOutput:
+        """`labels` (batch,) of class ids give the cross-entropy `loss`."""
+        outputs = self.ser(input_values, chunk_mask=chunk_mask, output_hidden_states=output_hidden_states)
+        logits = self.classifier(outputs.pooler_output)
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(logits, labels.to(logits.device).long())
+        return SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
+
+
+class SerCnnLstmModel(SerModel):
+    """Model 1 without its classifier: time-distributed CNN -> LSTM."""
+
+    config_class = SerCnnLstmConfig
+
+
+class SerCnnBiLstmAttentionModel(SerModel):
+    """Model 2 without its classifier: time-distributed CNN -> bidirectional LSTM -> attention."""
+
+    config_class = SerCnnBiLstmAttentionConfig
+
+
+class SerCnnLstmForAudioClassification(SerForAudioClassification):
+    """Model 1: time-distributed CNN -> LSTM -> dense -> 8 emotions."""
+
+    config_class = SerCnnLstmConfig
+
+
+class SerCnnBiLstmAttentionForAudioClassification(SerForAudioClassification):
+    """Model 2: time-distributed CNN -> bidirectional LSTM -> additive attention -> dense -> 8 emotions."""
+
+    config_class = SerCnnBiLstmAttentionConfig
+
+
+_MODEL_CLASSES = {
+    "SerCnnLstmConfig": (SerCnnLstmModel, SerCnnLstmForAudioClassification),
+    "SerCnnBiLstmAttentionConfig": (SerCnnBiLstmAttentionModel, SerCnnBiLstmAttentionForAudioClassification),
+}
+"""Config class name -> (AutoModel class, AutoModelForAudioClassification class), for `auto_map`."""
