@@ -52,3 +52,10 @@ def test_evaluate_measures_what_the_card_says(folder, ravdess_dir):
     assert measured["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     assert measured["confusion_matrix"] == metrics["test"]["confusion_matrix"]
     assert re.search(r"test actors \[", metrics["split"])
+
+
+@pytest.mark.parametrize("folder", BUNDLED, ids=lambda p: p.name)
+def test_bundled_remote_code_is_the_package_code(folder):
+    """Users of trust_remote_code run exactly the package's model code (re-copy after changing it)."""
+    for name in ("configuration_ser.py", "modeling_ser.py", "feature_extraction_ser.py"):
+        assert (folder / name).read_text() == (REPO / "ser_hf" / name).read_text(), f"{folder.name}/{name} is stale"
