@@ -3,11 +3,9 @@
 import hashlib
 import zipfile
 
-import numpy as np
 import pytest
-import soundfile as sf
 import torch
-from conftest import synthetic_speech, write_audio as write
+from conftest import write_audio as write
 
 from ser_hf import EMOTIONS, SerFeatureExtractor
 from ser_hf.data.augment import AugmentConfig, WaveformAugmenter, add_noise, measured_snr_db

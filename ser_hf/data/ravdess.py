@@ -4,7 +4,8 @@ File names carry the labels: `03-01-EE-II-SS-RR-AA.wav` = modality (03 audio-onl
 (01 speech), emotion EE (01..08 = neutral, calm, happy, sad, angry, fearful, disgust, surprised),
 intensity II (01 normal, 02 strong; neutral has only normal), statement SS (01 "Kids are talking by
 the door", 02 "Dogs are sitting by the door"), repetition RR (01, 02), actor AA (01..24; odd male,
-even female).
+even female). In the original release Actor_07's 03-01-03-01-02-01-07 and 03-01-03-01-02-02-07 are
+the same recording: the splits keep both repetitions of a sentence together, so it never crosses one.
 
 Sources, in the order `load_ravdess` tries them: an extracted folder (`Actor_XX/*.wav|flac`), the
 Zenodo zip `Audio_Speech_Actors_01-24.zip` as downloaded, a Hub dataset id, or (nothing given) a
@@ -27,9 +28,6 @@ ZENODO_MD5 = "bc696df654c87fed845eb13823edef8a"
 ZIP_NAME = "Audio_Speech_Actors_01-24.zip"
 NAME_PATTERN = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)\.(wav|flac)$", re.IGNORECASE)
 AUDIO_SUFFIXES = (".wav", ".flac")
-STATEMENTS = {1: "Kids are talking by the door", 2: "Dogs are sitting by the door"}
-DUPLICATES = {("03-01-03-01-02-02-07", "03-01-03-01-02-01-07")}
-"""Recordings that are the same audio in the original release (second name -> first name)."""
 
 
 def parse_name(name: str) -> dict:
