@@ -261,7 +261,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     with accelerator.main_process_first():
         dataset = decode_waveforms(dataset, extractor, cache_dir=cache)
     label_names = dataset.features["label"].names
-    ids = dataset.select_columns(["id"])["id"]
+    ids = list(dataset.select_columns(["id"])["id"])  # read once, indexed per evaluated row
     bank = WaveformBank.from_dataset(dataset, device=accelerator.device)
     if args.normalization == "global":
         extractor = global_normalization(extractor, bank, split.train, args.eval_batch_size)
