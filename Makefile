@@ -1,12 +1,13 @@
 # Two commands for a fresh machine with Python >= 3.10:
-#   make demo   set up .venv and run the main job
+#   make demo   set up .venv and serve the Gradio demo on the bundled models (http://127.0.0.1:7860)
 #   make test   set up .venv and run the whole test suite
+# Also: make cli-demo (the bundled models predict and score held-out RAVDESS actors from the shell)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 RAVDESS ?= $(SER_HF_RAVDESS_DIR)
 
-.PHONY: setup test demo clean
+.PHONY: setup test demo cli-demo clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +21,9 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 demo: setup
+	GRADIO_ANALYTICS_ENABLED=False $(BIN)/python spaces_app/app.py
+
+cli-demo: setup
 	$(BIN)/python scripts/demo.py
 
 clean:

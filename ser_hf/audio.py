@@ -30,6 +30,18 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
     return AF.resample(torch.from_numpy(np.ascontiguousarray(samples)), orig_rate, target_rate).numpy()
 
 
+def audio_duration(path: str | os.PathLike) -> float:
+    """Seconds of audio in `path`, read from the header without decoding; `AudioError` if unreadable."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise AudioError(f"{path}: no such file" if not os.path.isdir(path) else f"{path}: is a folder, not an audio file")
+    try:
+        info = sf.info(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise AudioError(f"{path}: not a readable audio file ({error})") from None
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
 def load_audio(path: str | os.PathLike, sampling_rate: int | None = 16000) -> tuple[np.ndarray, int]:
     """Reads `path` as mono float32, resampled to `sampling_rate` (None keeps the file's rate).
 

@@ -21,7 +21,7 @@ def _predict(args: argparse.Namespace) -> int:
     except ModelLoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    results = predict_files(model, extractor, args.paths)
+    results = predict_files(model, extractor, args.paths, args.long_audio_seconds, args.window_seconds, args.hop_seconds)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     for result in results:
@@ -31,6 +31,14 @@ def _predict(args: argparse.Namespace) -> int:
             ranked = sorted(result.scores.items(), key=lambda kv: -kv[1])
             print(f"{result.source}: {result.label} ({result.scores[result.label]:.3f})")
             print("  " + "  ".join(f"{label} {p:.3f}" for label, p in ranked))
+            if result.timeline is not None:
+                segments = result.timeline.segments
+                print(f"  mean of {sum(s.probs is not None for s in segments)} windows of {args.window_seconds:g} s "
+                      f"over {result.timeline.duration:.1f} s" + ("" if args.timeline else " (--timeline lists them)"))
+                if args.timeline:
+                    for segment in segments:
+                        top = "silent" if segment.probs is None else result.timeline.labels[int(segment.probs.argmax())]
+                        print(f"  {segment.start:8.1f}-{segment.end:8.1f} s  {top}")
     return 1 if any(r.error is not None for r in results) else 0
 
 
@@ -59,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, help="a model folder or a Hugging Face Hub repo id")
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    predict.add_argument("--long-audio-seconds", dest="long_audio_seconds", type=float, default=10.0,
+                         help="files longer than this get a timeline of sliding windows (default: 10)")
+    predict.add_argument("--window-seconds", dest="window_seconds", type=float, default=3.0)
+    predict.add_argument("--hop-seconds", dest="hop_seconds", type=float, default=1.5)
+    predict.add_argument("--timeline", action="store_true", help="print every window of long files")
     predict.set_defaults(handler=_predict)
     push = commands.add_parser("push", help="upload a trained model folder to the Hugging Face Hub")
     push.add_argument("--model-dir", dest="model_dir", required=True)

@@ -314,6 +314,18 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         chunk_mask = (torch.arange(max_chunks, device=log_mel.device) < n_chunks[:, None]).long()
         return {"input_values": chunks.contiguous(), "chunk_mask": chunk_mask}
 
+    @torch.no_grad()
+    def log_mel_spectrogram(self, raw_speech: np.ndarray | torch.Tensor, trim_silence: bool | None = None) -> np.ndarray:
+        """The log-Mel in dB (bands, frames) that one clip's chunks are cut from: trimmed, floored, not yet
+        normalised. For plots; its frame `i` is at `i * hop_length / sampling_rate` seconds, the time base
+        of `chunk_seconds`."""
+        waveform = torch.from_numpy(self._to_waveforms(raw_speech)[0])[None]
+        lengths = torch.tensor([waveform.shape[1]])
+        if self.trim_silence if trim_silence is None else trim_silence:
+            waveform, lengths = self.trim_batch(waveform, lengths)
+        log_mel, frames = self._log_mel(waveform, lengths)
+        return log_mel[0, :, : int(frames[0])].numpy()
+
     def chunk_seconds(self, index: int) -> tuple[float, float]:
         """Start and end time in seconds (after trimming) of chunk `index`, for timelines and attention plots."""
         start = index * self.chunk_stride * self.hop_length / self.sampling_rate

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-from .audio import load_audio
+from .audio import audio_duration, load_audio
+from .longform import HOP_SECONDS, WINDOW_SECONDS, Timeline, predict_timeline
 
 
 class ModelLoadError(RuntimeError):
@@ -37,17 +38,54 @@ def load_model(model: str | os.PathLike, device: str | torch.device = "cpu"):
 
 @dataclass
 class Prediction:
-    """One file's result: the top label and every label's probability, or the error that stopped it."""
+    """One file's result: the top label and every label's probability, or the error that stopped it.
+    A long recording also carries its timeline of sliding windows."""
 
     source: str
     label: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    timeline: Timeline | None = None
 
     def as_dict(self) -> dict:
         if self.error is not None:
             return {"file": self.source, "error": self.error}
-        return {"file": self.source, "label": self.label, "scores": self.scores}
+        result = {"file": self.source, "label": self.label, "scores": self.scores}
+        if self.timeline is not None:
+            result["timeline"] = self.timeline.as_dict()["segments"]
+        return result
+
+
+@dataclass
+class ClipAnalysis:
+    """What the models see and weigh in one clip, for plots: the scores, the trimmed log-Mel (bands,
+    frames) in dB, each chunk's (start, end) seconds on the log-Mel's time base, and Model 2's
+    attention weight per chunk (None for a model without attention)."""
+
+    scores: dict[str, float]
+    log_mel: np.ndarray
+    chunk_times: list[tuple[float, float]]
+    attention: np.ndarray | None
+
+    @property
+    def label(self) -> str:
+        return max(self.scores, key=self.scores.get)
+
+
+@torch.no_grad()
+def analyse_clip(model, extractor, samples: np.ndarray) -> ClipAnalysis:
+    """Scores, log-Mel and attention of one mono clip at the extractor's sampling rate."""
+    inputs = extractor(samples, sampling_rate=extractor.sampling_rate, return_tensors="pt").to(model.device)
+    outputs = model(**inputs)
+    probs = outputs.logits.float().softmax(-1)[0].tolist()
+    n_chunks = int(inputs["chunk_mask"][0].sum())
+    attention = outputs.attentions[0][0, :n_chunks].float().cpu().numpy() if outputs.attentions else None
+    return ClipAnalysis(
+        scores={model.config.id2label[i]: p for i, p in enumerate(probs)},
+        log_mel=extractor.log_mel_spectrogram(samples),
+        chunk_times=[extractor.chunk_seconds(i) for i in range(n_chunks)],
+        attention=attention,
+    )
 
 
 @torch.no_grad()
@@ -58,11 +96,30 @@ def predict_waveform(model, extractor, samples: np.ndarray) -> dict[str, float]:
     return {model.config.id2label[i]: p for i, p in enumerate(probs)}
 
 
-def predict_files(model, extractor, paths: list[str]) -> list[Prediction]:
-    """Predicts each file on its own: a missing or broken file gets its error, the others still run."""
+LONG_AUDIO_SECONDS = 10.0
+"""Files longer than this are predicted in sliding windows (a timeline) rather than as one clip."""
+
+
+def predict_files(
+    model,
+    extractor,
+    paths: list[str],
+    long_audio_seconds: float = LONG_AUDIO_SECONDS,
+    window_seconds: float = WINDOW_SECONDS,
+    hop_seconds: float = HOP_SECONDS,
+) -> list[Prediction]:
+    """Predicts each file on its own: a missing or broken file gets its error, the others still run.
+
+    A file up to `long_audio_seconds` is one clip, as in training; a longer one is read window by
+    window (bounded memory at any length) and gets a timeline and the mean of its windows.
+    """
     results = []
     for path in paths:
         try:
+            if audio_duration(path) > long_audio_seconds:
+                timeline = predict_timeline(model, extractor, path, window_seconds=window_seconds, hop_seconds=hop_seconds)
+                results.append(Prediction(path, label=timeline.label, scores=timeline.scores, timeline=timeline))
+                continue
             samples, _ = load_audio(path, extractor.sampling_rate)
             scores = predict_waveform(model, extractor, samples)
         except ValueError as error:  # AudioError and the extractor's input checks
