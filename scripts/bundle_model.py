@@ -3,6 +3,7 @@
 under the new name.
 
     python scripts/bundle_model.py RUN_DIR NAME
+    python scripts/bundle_model.py --card-only NAME     # re-render models/NAME/README.md from the template
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from ser_hf.training.card import write_model_card
 REPO = Path(__file__).resolve().parents[1]
 
 
+def render_card(target: Path) -> None:
+    summary = json.loads((target / "metrics.json").read_text())
+    arguments = json.loads((target / "training_args.json").read_text())
+    arguments.pop("command", None)
+    write_model_card(target, summary, arguments)
+
+
 def main(run_dir: str, name: str) -> None:
     source, target = Path(run_dir), REPO / "models" / name
     files = files_to_push(source)
@@ -26,14 +34,14 @@ def main(run_dir: str, name: str) -> None:
     target.mkdir(parents=True)
     for file in files:
         shutil.copy2(source / file, target / file)
-    summary = json.loads((target / "metrics.json").read_text())
-    arguments = json.loads((target / "training_args.json").read_text())
-    arguments.pop("command", None)
-    write_model_card(target, summary, arguments)
+    render_card(target)
     print(f"bundled {source} as {target}: {', '.join(files)}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    main(*sys.argv[1:])
+    if sys.argv[1] == "--card-only":
+        render_card(REPO / "models" / sys.argv[2])
+    else:
+        main(*sys.argv[1:])
