@@ -43,6 +43,7 @@ def run(name: str, args: list[str], opts) -> dict | None:
     command = ["accelerate", "launch", "scripts/train.py", "--output_dir", str(out), *args]
     if opts.data:
         command += ["--data", opts.data]
+    command += opts.train_args.split()
     if opts.quick:
         command += ["--epochs", str(opts.quick_epochs)]
     text = shlex.join(command)
@@ -83,7 +84,7 @@ def paper_runs(model: int, epochs: int, opts) -> list[dict]:
 
 def table2(opts) -> None:
     rows, payload = [], {}
-    for model in (1, 2):
+    for model in opts.models:
         for epochs in opts.epoch_grid:
             results = [r for r in paper_runs(model, epochs, opts) if r]
             if not results:
@@ -100,7 +101,7 @@ def table2(opts) -> None:
 
 def table3(opts) -> None:
     lines, payload = [], {}
-    for model in (1, 2):
+    for model in opts.models:
         results = [r for r in paper_runs(model, max(opts.epoch_grid), opts) if r]
         if not results:
             continue
@@ -114,7 +115,7 @@ def table3(opts) -> None:
 
 def speaker(opts) -> None:
     rows, payload = [], {}
-    for model in (1, 2):
+    for model in opts.models:
         results = [run(f"speaker-m{model}-fold{fold}", ["--model", str(model), "--split", "actor-kfold", "--fold", str(fold),
                        "--epochs", str(opts.speaker_epochs), *NOISE[model]], opts) for fold in range(6)]
         results = [r for r in results if r]
@@ -161,6 +162,8 @@ def main() -> None:
     parser.add_argument("--epoch_grid", type=int, nargs="+", default=[60, 130, 200],
                         help="Table 2's epoch counts; the largest is used for Table 3 and the ablations (the paper: 60 130 200)")
     parser.add_argument("--speaker_epochs", type=int, default=200, help="epochs of each speaker-independent fold")
+    parser.add_argument("--models", type=int, nargs="+", default=[1, 2], help="which models, in this order")
+    parser.add_argument("--train_args", default="", help="extra options for every training run, e.g. '--noise_copies 1'")
     parser.add_argument("--quick", action="store_true", help="a smoke test: every run with --quick_epochs epochs")
     parser.add_argument("--quick_epochs", type=int, default=1)
     parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="print the commands only")

@@ -4,6 +4,7 @@
     ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
     ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
     ser-hf push --model-dir DIR --repo-id USER/NAME [--private] [--revision R] [--dry-run]
+    ser-hf push-dataset --repo-id USER/NAME [--data RAVDESS] [--private] [--dry-run [--output-dir DIR]]
 """
 
 from __future__ import annotations
@@ -57,6 +58,22 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push_dataset(args: argparse.Namespace) -> int:
+    from .data.common import CorpusError
+    from .hub import PushError, push_dataset
+
+    try:
+        result = push_dataset(args.data, args.repo_id, args.private, args.dry_run, args.output_dir)
+    except (PushError, CorpusError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    verb = "would push" if args.dry_run else "pushed"
+    print(f"{verb} {result['num_rows']} rows ({', '.join(result['columns'])}) with a dataset card to {args.repo_id}")
+    if result.get("written"):
+        print(f"wrote the parquet shard and README.md to {result['written']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", dest="dry_run", action="store_true",
                       help="no token, no network: list the files and prove the folder loads as the Hub would serve it")
     push.set_defaults(handler=_push)
+    push_data = commands.add_parser("push-dataset", help="upload the prepared RAVDESS with a dataset card")
+    push_data.add_argument("--data", default=None, help="RAVDESS folder or zip (default $SER_HF_RAVDESS_DIR, else Zenodo)")
+    push_data.add_argument("--repo-id", dest="repo_id", required=True, help="USER/NAME of the dataset repo")
+    push_data.add_argument("--private", action="store_true")
+    push_data.add_argument("--dry-run", dest="dry_run", action="store_true", help="no token, no network: prepare and check only")
+    push_data.add_argument("--output-dir", dest="output_dir", default=None, help="with --dry-run: write the parquet and card here")
+    push_data.set_defaults(handler=_push_dataset)
     return parser
 
 

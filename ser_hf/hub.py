@@ -172,3 +172,64 @@ def push_model(
         commit_message="Upload ser-hf model",
     )
     return {"repo_id": repo_id, "files": files, "uploaded": True, "commit": str(commit)}
+
+
+def prepare_dataset_for_hub(data: str | os.PathLike | None):
+    """RAVDESS as the Hub should hold it: each row's audio file embedded (`datasets.Audio(decode=False)`,
+    so the viewer plays it), plus its dataset card rendered from `model_cards/ravdess_dataset_card.md`."""
+    import datasets
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    from .data.ravdess import load_ravdess
+    from .training.card import template_text
+
+    dataset = load_ravdess(data)
+    source = os.fspath(data) if data else "the Zenodo archive (record 1188976)"
+
+    def embed(row: dict) -> dict:
+        path = row["audio"]["path"]
+        if row["audio"]["bytes"] is not None:
+            return {"audio": {"path": os.path.basename(path or row["id"]), "bytes": row["audio"]["bytes"]}}
+        with open(path, "rb") as handle:
+            return {"audio": {"path": os.path.basename(path), "bytes": handle.read()}}
+
+    dataset = dataset.map(embed, desc="embedding audio").cast_column("audio", datasets.Audio(decode=False))
+    names = dataset.features["label"].names
+    counts = np.bincount(dataset["label"], minlength=len(names))
+    card_data = DatasetCardData(
+        license="cc-by-nc-sa-4.0", language=["en"], pretty_name="RAVDESS speech (ser-hf)",
+        task_categories=["audio-classification"], tags=["speech-emotion-recognition", "ravdess", "ser-hf"],
+        size_categories=["1K<n<10K"],
+    )
+    card = DatasetCard.from_template(
+        card_data, template_str=template_text("ravdess_dataset_card.md"), num_rows=len(dataset),
+        source="a local copy" if data and os.path.exists(os.fspath(data)) else source,
+        label_counts=", ".join(f"{n} {int(c)}" for n, c in zip(names, counts)),
+    )
+    return dataset, card
+
+
+def push_dataset(data: str | os.PathLike | None, repo_id: str, private: bool = False, dry_run: bool = False,
+                 output_dir: str | os.PathLike | None = None, token: str | None = None) -> dict:
+    """Pushes the prepared RAVDESS (`datasets` `push_to_hub`) with its card. `dry_run` needs no token and
+    no network; with `output_dir` it also writes what would go up (parquet shard and README.md)."""
+    dataset, card = prepare_dataset_for_hub(data)
+    summary = {"repo_id": repo_id, "num_rows": len(dataset), "columns": list(dataset.features), "uploaded": False}
+    if dry_run:
+        if output_dir:
+            out = Path(output_dir)
+            if out.exists() and any(out.iterdir()):
+                raise PushError(f"{out} exists and is not empty: choose a new --output-dir")
+            (out / "data").mkdir(parents=True, exist_ok=True)
+            dataset.to_parquet(str(out / "data" / "train-00000-of-00001.parquet"))
+            card.save(out / "README.md")
+            summary["written"] = str(out)
+        return summary
+    from huggingface_hub import get_token
+
+    token = token or get_token()
+    if not token:
+        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or use --dry-run)")
+    dataset.push_to_hub(repo_id, private=private, token=token)
+    card.push_to_hub(repo_id, repo_type="dataset", token=token)
+    return {**summary, "uploaded": True}
