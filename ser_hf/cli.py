@@ -4,6 +4,7 @@
     ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
     ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
     ser-hf push --model-dir DIR --repo-id USER/NAME [--private] [--revision R] [--dry-run]
+    ser-hf export-onnx --model DIR_OR_REPO_ID --out FILE.onnx [--opset 17] [--overwrite]
     ser-hf push-dataset --repo-id USER/NAME [--data RAVDESS] [--private] [--dry-run [--output-dir DIR]]
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -19,6 +21,15 @@ def _predict(args: argparse.Namespace) -> int:
 
     try:
         model, extractor = load_model(args.model, device=args.device)
+        if args.onnx:
+            from .onnx_export import OnnxModel
+
+            if not os.path.isfile(args.onnx):
+                raise ModelLoadError(f"{args.onnx}: no such ONNX file (make one with `ser-hf export-onnx`)")
+            try:
+                model = OnnxModel(args.onnx, model.config)
+            except Exception as error:  # onnxruntime raises its own exception types
+                raise ModelLoadError(f"{args.onnx}: not a loadable ONNX model ({error})") from None
     except ModelLoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -41,6 +52,25 @@ def _predict(args: argparse.Namespace) -> int:
                         top = "silent" if segment.probs is None else result.timeline.labels[int(segment.probs.argmax())]
                         print(f"  {segment.start:8.1f}-{segment.end:8.1f} s  {top}")
     return 1 if any(r.error is not None for r in results) else 0
+
+
+def _export_onnx(args: argparse.Namespace) -> int:
+    from .inference import ModelLoadError, load_model
+    from .onnx_export import OnnxModel, export_onnx, max_difference, probe_clips
+
+    try:
+        model, extractor = load_model(args.model)
+        path = export_onnx(model, extractor, args.out, opset=args.opset, overwrite=args.overwrite)
+    except (ModelLoadError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    difference = max_difference(model, OnnxModel(path, model.config), extractor, probe_clips(extractor.sampling_rate))
+    print(f"wrote {path} (opset {args.opset}, dynamic batch and chunk axes); "
+          f"largest logit difference to PyTorch on 3 probe clips, alone and batched: {difference:.2e}")
+    if difference > 1e-4:
+        print(f"error: ONNX Runtime differs from PyTorch by {difference:.2e} (> 1e-4)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _push(args: argparse.Namespace) -> int:
@@ -89,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--window-seconds", dest="window_seconds", type=float, default=3.0)
     predict.add_argument("--hop-seconds", dest="hop_seconds", type=float, default=1.5)
     predict.add_argument("--timeline", action="store_true", help="print every window of long files")
+    predict.add_argument("--onnx", default=None, help="run this ONNX file (from `ser-hf export-onnx`) with ONNX Runtime "
+                         "instead of PyTorch; --model still gives the feature extractor and labels")
     predict.set_defaults(handler=_predict)
     push = commands.add_parser("push", help="upload a trained model folder to the Hugging Face Hub")
     push.add_argument("--model-dir", dest="model_dir", required=True)
@@ -98,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", dest="dry_run", action="store_true",
                       help="no token, no network: list the files and prove the folder loads as the Hub would serve it")
     push.set_defaults(handler=_push)
+    export = commands.add_parser("export-onnx", help="export a model to ONNX (dynamic batch and chunk axes) and check it")
+    export.add_argument("--model", required=True, help="a model folder or a Hub repo id")
+    export.add_argument("--out", required=True, help="the .onnx file to write")
+    export.add_argument("--opset", type=int, default=17)
+    export.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    export.set_defaults(handler=_export_onnx)
     push_data = commands.add_parser("push-dataset", help="upload the prepared RAVDESS with a dataset card")
     push_data.add_argument("--data", default=None, help="RAVDESS folder or zip (default $SER_HF_RAVDESS_DIR, else Zenodo)")
     push_data.add_argument("--repo-id", dest="repo_id", required=True, help="USER/NAME of the dataset repo")

@@ -222,7 +222,9 @@ class SerModel(SerPreTrainedModel):
             )
         mask, lengths = _chunk_lengths(input_values, chunk_mask)
         batch, steps = mask.shape
-        if bool(mask.all()):
+        if torch.onnx.is_in_onnx_export():  # one graph for every batch: padded chunks are encoded, then zeroed
+            features = self.chunk_encoder(input_values.flatten(0, 1)).view(batch, steps, -1) * mask[:, :, None]
+        elif bool(mask.all()):
             features = self.chunk_encoder(input_values.flatten(0, 1)).view(batch, steps, -1)
         else:  # padded chunks never reach the CNN (nor its BatchNorm statistics)
             features = input_values.new_zeros(batch, steps, self.config.chunk_feature_size)

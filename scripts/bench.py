@@ -1,0 +1,293 @@
+"""Benchmarks against what users would otherwise run, side by side in one run on the same RAVDESS clips.
+
+    python scripts/bench.py [--clips 200] [--repeats 3] [--threads 2] [--hour-minutes 60] [--skip-hour] [--out reports/bench.json]
+
+Prints a markdown table (medians; the ratio is ours over theirs in the direction where > 1 is better
+for us) and writes the numbers to reports/bench.json:
+1. features: clips/s for --clips files, the package batched (soundfile + `extract_batch`) against a
+   librosa implementation of the same features file by file (librosa.load, trim, melspectrogram,
+   power_to_db), as the public SER notebooks do;
+2. per-clip latency at batch 1 (features + forward, a 3.5 s clip) and throughput at batch 64, both
+   models against a randomly initialised wav2vec2-base audio classifier;
+3. training throughput (samples/s) with noise augmentation on the CPU: augmentation, features,
+   forward, backward and optimiser step on batches of 32;
+4. a one-hour recording through the long-audio path: peak memory (RSS of a fresh process) and
+   real-time factor;
+5. ONNX Runtime against PyTorch, both models, batch 1 and batch 64.
+Needs $SER_HF_RAVDESS_DIR, librosa and onnxruntime (`pip install -e '.[bench,onnx]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+import ser_hf
+from ser_hf.audio import load_audio
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def median_time(fn, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def ravdess_files(count: int) -> list[Path]:
+    root = os.environ.get("SER_HF_RAVDESS_DIR")
+    if not root:
+        raise SystemExit("set SER_HF_RAVDESS_DIR to the RAVDESS speech folder")
+    files = sorted(Path(root).glob("Actor_*/*.flac")) + sorted(Path(root).glob("Actor_*/*.wav"))
+    step = max(1, len(files) // count)
+    return files[::step][:count]
+
+
+# ---------------------------------------------------------------------------------------- 1. features
+
+def librosa_features(path: Path, extractor) -> np.ndarray:
+    """The same features the way the public notebooks compute them: one file at a time with librosa."""
+    import librosa
+
+    y, sr = librosa.load(str(path), sr=extractor.sampling_rate)
+    y, _ = librosa.effects.trim(y, top_db=extractor.trim_top_db, frame_length=extractor.win_length, hop_length=extractor.hop_length)
+    mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=extractor.n_fft, hop_length=extractor.hop_length,
+                                         win_length=extractor.win_length, n_mels=extractor.feature_size, norm="slaney",
+                                         htk=False, center=True, power=2.0)
+    log_mel = librosa.power_to_db(mel, ref=np.max, top_db=extractor.log_floor_db)
+    log_mel = (log_mel - log_mel.mean()) / (log_mel.std() + 1e-5)
+    frames = log_mel.shape[1]
+    chunks = [log_mel[:, s : s + extractor.chunk_length] for s in range(0, max(frames - extractor.chunk_length, 0) + 1, extractor.chunk_stride)]
+    return np.stack([np.pad(c, ((0, 0), (0, extractor.chunk_length - c.shape[1]))) for c in chunks])
+
+
+def package_features(paths: list[Path], extractor, batch_size: int = 64) -> None:
+    for start in range(0, len(paths), batch_size):
+        waves = [load_audio(p, extractor.sampling_rate)[0] for p in paths[start : start + batch_size]]
+        extractor(waves, sampling_rate=extractor.sampling_rate, return_tensors="pt")
+
+
+def bench_features(paths, extractor, repeats) -> dict:
+    ours = median_time(lambda: package_features(paths, extractor), repeats)
+    theirs = median_time(lambda: [librosa_features(p, extractor) for p in paths], repeats)
+    return {"clips": len(paths), "package_clips_per_s": len(paths) / ours, "librosa_clips_per_s": len(paths) / theirs,
+            "ratio": theirs / ours}
+
+
+# ---------------------------------------------------------------------------------------- 2. inference
+
+def wav2vec2_base():
+    from transformers import Wav2Vec2Config, Wav2Vec2ForSequenceClassification
+
+    torch.manual_seed(0)
+    return Wav2Vec2ForSequenceClassification(Wav2Vec2Config(num_labels=8)).eval()  # wav2vec2-base sizes
+
+
+@torch.inference_mode()
+def bench_inference(clip: np.ndarray, extractor, repeats: int, batch: int = 64) -> dict:
+    rows = {}
+    rate = extractor.sampling_rate
+    for number, cls in ser_hf.MODEL_CLASSES.items():
+        torch.manual_seed(number)
+        model = cls(cls.config_class()).eval()
+
+        def one(model=model):
+            model(**extractor(clip, sampling_rate=rate, return_tensors="pt"))
+
+        def many(model=model):
+            model(**extractor([clip] * batch, sampling_rate=rate, return_tensors="pt"))
+
+        rows[f"model{number}"] = {"latency_ms": 1e3 * median_time(one, repeats * 10, warmup=5),
+                                  "batch64_clips_per_s": batch / median_time(many, repeats)}
+    w2v = wav2vec2_base()
+    from transformers import Wav2Vec2FeatureExtractor
+
+    w2v_fe = Wav2Vec2FeatureExtractor()
+    rows["wav2vec2-base"] = {
+        "latency_ms": 1e3 * median_time(lambda: w2v(**w2v_fe(clip, sampling_rate=rate, return_tensors="pt")), repeats * 3, warmup=2),
+        "batch64_clips_per_s": batch / median_time(lambda: w2v(**w2v_fe([clip] * batch, sampling_rate=rate, return_tensors="pt")), 1, warmup=0),
+    }
+    return rows
+
+
+# ---------------------------------------------------------------------------------------- 3. training
+
+def bench_training(paths: list[Path], extractor, steps: int, batch_size: int = 32) -> dict:
+    from ser_hf.data.augment import AugmentConfig, WaveformAugmenter
+
+    waves = [load_audio(p, extractor.sampling_rate)[0] for p in paths]
+    augmenter = WaveformAugmenter(AugmentConfig(noise_mode="copies", noise_type="awgn", noise_copies=1), seed=0)
+    out = {}
+    for number, cls in ser_hf.MODEL_CLASSES.items():
+        torch.manual_seed(number)
+        model = cls(cls.config_class()).train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        rng = np.random.default_rng(0)
+
+        def step():
+            pick = rng.choice(len(waves), batch_size, replace=len(waves) < batch_size)
+            lengths = torch.tensor([len(waves[i]) for i in pick])
+            batch = torch.zeros(batch_size, int(lengths.max()))
+            for row, i in enumerate(pick):
+                batch[row, : len(waves[i])] = torch.from_numpy(waves[i])
+            copies = torch.tensor([row % 2 for row in range(batch_size)])
+            noisy = augmenter(batch, lengths, torch.from_numpy(pick), copies, epoch=0)
+            features = extractor.extract_batch(noisy, lengths)
+            labels = torch.from_numpy(rng.integers(0, 8, batch_size))
+            loss = model(**features, labels=labels).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        out[f"model{number}"] = {"samples_per_s": steps * batch_size / (time.perf_counter() - start), "steps": steps}
+    return out
+
+
+# ---------------------------------------------------------------------------------------- 4. one hour
+
+_HOUR_SCRIPT = r"""
+import json, sys, time
+from ser_hf.inference import load_model
+from ser_hf.longform import predict_timeline
+model, extractor = load_model(sys.argv[1])
+start = time.perf_counter()
+timeline = predict_timeline(model, extractor, sys.argv[2], batch_size=32)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "windows": len(timeline.segments), "duration": timeline.duration,
+                  # VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the parent's peak
+                  "peak_rss_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024}))
+"""
+
+
+def bench_hour(paths: list[Path], minutes: float) -> dict:
+    rng = np.random.default_rng(0)
+    waves = [load_audio(p, 16000)[0] for p in paths[:50]]
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="ser-hf-bench-") as tmp:
+        path = Path(tmp) / "hour.flac"
+        written = 0
+        with sf.SoundFile(path, "w", 16000, 1, subtype="PCM_16") as handle:
+            while written < minutes * 60 * 16000:
+                clip = waves[rng.integers(len(waves))]
+                pause = np.zeros(int(rng.uniform(0.2, 2.0) * 16000), np.float32)
+                handle.write(np.concatenate([clip, pause]))
+                written += len(clip) + len(pause)
+        for name in ("ser-cnn-lstm-ravdess", "ser-cnn-bilstm-attention-ravdess"):
+            result = subprocess.run([sys.executable, "-c", _HOUR_SCRIPT, str(REPO / "models" / name), str(path)],
+                                    capture_output=True, text=True, check=True)
+            row = json.loads(result.stdout.strip().splitlines()[-1])
+            row["real_time_factor"] = row["seconds"] / row["duration"]
+            out[name] = row
+    return out
+
+
+# ---------------------------------------------------------------------------------------- 5. ONNX
+
+def bench_onnx(clip: np.ndarray, extractor, repeats: int, batch: int = 64) -> dict:
+    from ser_hf.onnx_export import OnnxModel, export_onnx
+
+    out = {}
+    rate = extractor.sampling_rate
+    one = extractor(clip, sampling_rate=rate, return_tensors="pt")
+    many = extractor([clip] * batch, sampling_rate=rate, return_tensors="pt")
+    with tempfile.TemporaryDirectory(prefix="ser-hf-onnx-") as tmp:
+        for number, cls in ser_hf.MODEL_CLASSES.items():
+            torch.manual_seed(number)
+            model = cls(cls.config_class()).eval()
+            session = OnnxModel(export_onnx(model, extractor, Path(tmp) / f"m{number}.onnx"), model.config,
+                                threads=torch.get_num_threads())
+            with torch.inference_mode():
+                torch_one = median_time(lambda: model(**one), repeats * 10, warmup=5)
+                torch_many = median_time(lambda: model(**many), repeats)
+            ort_one = median_time(lambda: session(**one), repeats * 10, warmup=5)
+            ort_many = median_time(lambda: session(**many), repeats)
+            out[f"model{number}"] = {"torch_forward_ms": 1e3 * torch_one, "onnx_forward_ms": 1e3 * ort_one,
+                                     "torch_batch64_clips_per_s": batch / torch_many, "onnx_batch64_clips_per_s": batch / ort_many}
+    return out
+
+
+def table(results: dict) -> str:
+    f, inf, tr, onnx = results["features"], results["inference"], results["training"], results["onnx"]
+    w2v = inf["wav2vec2-base"]
+    lines = ["| benchmark | ser-hf | reference | ratio (x) |", "|---|---:|---:|---:|",
+             f"| features, {f['clips']} files (clips/s), vs librosa file by file | {f['package_clips_per_s']:.1f} | "
+             f"{f['librosa_clips_per_s']:.1f} | {f['ratio']:.1f} |"]
+    for n in (1, 2):
+        m = inf[f"model{n}"]
+        lines.append(f"| Model {n} latency, batch 1, 3.5 s clip (ms), vs wav2vec2-base | {m['latency_ms']:.2f} | "
+                     f"{w2v['latency_ms']:.1f} | {w2v['latency_ms'] / m['latency_ms']:.1f} |")
+        lines.append(f"| Model {n} throughput, batch 64 (clips/s), vs wav2vec2-base | {m['batch64_clips_per_s']:.0f} | "
+                     f"{w2v['batch64_clips_per_s']:.1f} | {m['batch64_clips_per_s'] / w2v['batch64_clips_per_s']:.1f} |")
+    for n in (1, 2):
+        lines.append(f"| Model {n} training with AWGN, CPU (samples/s) | {tr[f'model{n}']['samples_per_s']:.1f} | | |")
+    for name, row in results.get("hour", {}).items():
+        lines.append(f"| {name}: {row['duration'] / 60:.0f} min recording, real-time factor / peak RSS (MB) | "
+                     f"{row['real_time_factor']:.4f} / {row['peak_rss_mb']:.0f} | | |")
+    for n in (1, 2):
+        o = onnx[f"model{n}"]
+        lines.append(f"| Model {n} forward, batch 1 (ms): ONNX Runtime vs PyTorch | {o['onnx_forward_ms']:.2f} | "
+                     f"{o['torch_forward_ms']:.2f} | {o['torch_forward_ms'] / o['onnx_forward_ms']:.2f} |")
+        lines.append(f"| Model {n} batch 64 (clips/s): ONNX Runtime vs PyTorch | {o['onnx_batch64_clips_per_s']:.0f} | "
+                     f"{o['torch_batch64_clips_per_s']:.0f} | {o['onnx_batch64_clips_per_s'] / o['torch_batch64_clips_per_s']:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--train-steps", dest="train_steps", type=int, default=10)
+    parser.add_argument("--hour-minutes", dest="hour_minutes", type=float, default=60.0)
+    parser.add_argument("--skip-hour", dest="skip_hour", action="store_true")
+    parser.add_argument("--out", default=str(REPO / "reports" / "bench.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    paths = ravdess_files(args.clips)
+    extractor = ser_hf.SerFeatureExtractor()
+    clip_path = min(paths, key=lambda p: abs(sf.info(str(p)).duration - 3.5))
+    clip = load_audio(clip_path)[0]
+    results = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads,
+                           "torch": torch.__version__, "python": platform.python_version()},
+               "clip": {"path": clip_path.name, "seconds": len(clip) / 16000},
+               "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]])}
+    print("features ...", flush=True)
+    results["features"] = bench_features(paths, extractor, args.repeats)
+    print("inference ...", flush=True)
+    results["inference"] = bench_inference(clip, extractor, args.repeats)
+    print("training ...", flush=True)
+    results["training"] = bench_training(paths, extractor, args.train_steps)
+    if not args.skip_hour:
+        print("long audio ...", flush=True)
+        results["hour"] = bench_hour(paths, args.hour_minutes)
+    print("onnx ...", flush=True)
+    results["onnx"] = bench_onnx(clip, extractor, args.repeats)
+    results["gpu"] = "no GPU in this run: the 200-epoch GPU rows are not measured" if not torch.cuda.is_available() else torch.cuda.get_device_name()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"\n{table(results)}\n\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
