@@ -22,7 +22,11 @@ from .configuration_ser import SerCnnBiLstmAttentionConfig, SerCnnLstmConfig, Se
 
 
 class SerConvBlock(nn.Module):
-    """Conv ("same" padding) -> BatchNorm -> ELU -> max-pool -> dropout, on one chunk."""
+    """Conv ("same" padding) -> BatchNorm -> ELU -> max-pool -> dropout, on one chunk.
+
+    ELU is increasing, so it commutes with max-pooling: it runs after the pool, on 4-16x fewer values,
+    with the same result.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: tuple[int, int], dropout: float):
         super().__init__()
@@ -33,7 +37,7 @@ class SerConvBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.pool(self.activation(self.norm(self.conv(x)))))
+        return self.dropout(self.activation(self.pool(self.norm(self.conv(x)))))
 
 
 class SerChunkEncoder(nn.Module):

@@ -153,3 +153,17 @@ def test_parameter_counts_are_small():
     """A few MB of float32 weights each, as the paper's models."""
     counts = {n: sum(p.numel() for p in make(c).parameters()) for n, c in ser_hf.MODEL_CLASSES.items()}
     assert 100_000 < counts[1] < counts[2] < 2_000_000
+
+
+def test_elu_after_pool_is_the_papers_elu_then_pool():
+    """The block pools before ELU for speed; ELU is increasing, so the output is the paper's order's."""
+    from ser_hf.modeling_ser import SerConvBlock
+
+    torch.manual_seed(0)
+    block = SerConvBlock(3, 8, 3, (4, 4), 0.2).eval()
+    with torch.no_grad():
+        block.norm.weight.uniform_(-2, 2)  # negative BN scales too
+        block.norm.running_mean.normal_()
+        x = torch.randn(5, 3, 32, 32)
+        paper_order = block.pool(block.activation(block.norm(block.conv(x))))
+        assert torch.equal(block(x), paper_order)
