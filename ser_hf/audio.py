@@ -18,6 +18,18 @@ class AudioError(ValueError):
     """A file that cannot be used as audio; the message names the file and the problem."""
 
 
+# Containers soundfile (libsndfile) cannot decode, which phones and browsers produce.
+NEEDS_CONVERSION = (".m4a", ".aac", ".mp4", ".webm", ".wma", ".amr", ".3gp", ".caf")
+
+
+def unreadable(path: str, error: Exception) -> AudioError:
+    """The error for a file soundfile cannot open, with a conversion hint for known containers."""
+    hint = ""
+    if path.lower().endswith(NEEDS_CONVERSION):
+        hint = f"; {os.path.splitext(path)[1]} is not supported: convert it to WAV or FLAC first (ffmpeg -i IN OUT.wav)"
+    return AudioError(f"{path}: not a readable audio file ({error}){hint}")
+
+
 def to_mono(samples: np.ndarray) -> np.ndarray:
     """(frames,) or (frames, channels) -> (frames,) by averaging the channels."""
     return samples if samples.ndim == 1 else samples.mean(axis=1)
@@ -38,7 +50,7 @@ def audio_duration(path: str | os.PathLike) -> float:
     try:
         info = sf.info(path)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(f"{path}: not a readable audio file ({error})") from None
+        raise unreadable(path, error) from None
     return info.frames / info.samplerate if info.samplerate else 0.0
 
 
@@ -55,7 +67,7 @@ def load_audio(path: str | os.PathLike, sampling_rate: int | None = 16000) -> tu
     try:
         samples, rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(f"{path}: not a readable audio file ({error})") from None
+        raise unreadable(path, error) from None
     if samples.size == 0:
         raise AudioError(f"{path}: the file holds no audio samples")
     samples = to_mono(samples)

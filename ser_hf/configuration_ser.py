@@ -91,6 +91,18 @@ class SerConfig(PreTrainedConfig):
         if any(k % 2 == 0 for k in self.conv_kernel_sizes):
             raise ValueError(f"conv_kernel_sizes must be odd to keep the map size, got {self.conv_kernel_sizes}")
 
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        """Refuses a config saved by another architecture (e.g. wav2vec2), which would otherwise load as
+        randomly initialised weights with only a warning."""
+        model_type = config_dict.get("model_type")
+        if model_type and not str(model_type).startswith("ser"):
+            raise ValueError(
+                f"this is the config of a {model_type!r} model, not of a ser-hf model (ser-cnn-lstm or "
+                f"ser-cnn-bilstm-attention): load it with the classes of {model_type!r}"
+            )
+        return super().from_dict(config_dict, **kwargs)
+
     @property
     def chunk_feature_size(self) -> int:
         """Size of one chunk's CNN feature vector (channels x remaining height x remaining width)."""

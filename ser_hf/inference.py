@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+from safetensors import SafetensorError
+from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
 from .audio import audio_duration, load_audio
+from .configuration_ser import SerConfig
 from .longform import HOP_SECONDS, WINDOW_SECONDS, Timeline, predict_timeline
 
 
@@ -28,8 +30,17 @@ def load_model(model: str | os.PathLike, device: str | torch.device = "cpu"):
         raise ModelLoadError(f"could not load the model {name!r}: no such folder")
     name = os.path.expanduser(name) if looks_like_path else name
     try:
+        config = AutoConfig.from_pretrained(name)
+        if not isinstance(config, SerConfig):
+            raise ModelLoadError(
+                f"{name!r} holds a {config.model_type!r} model, not a ser-hf model (ser-cnn-lstm or ser-cnn-bilstm-attention)"
+            )
         extractor = AutoFeatureExtractor.from_pretrained(name)
-        network = AutoModelForAudioClassification.from_pretrained(name)
+        network = AutoModelForAudioClassification.from_pretrained(name, use_safetensors=True)  # never unpickle weights
+    except ModelLoadError:
+        raise
+    except SafetensorError as error:
+        raise ModelLoadError(f"could not load the model {name!r}: its weights file is damaged or incomplete ({error})") from None
     except (OSError, ValueError, KeyError) as error:
         hint = "" if os.path.isdir(name) else " (neither a local folder nor a repo id available from the Hub cache)"
         raise ModelLoadError(f"could not load the model {name!r}{hint}: {error}") from None

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from .audio import AudioError, resample, to_mono
+from .audio import AudioError, resample, to_mono, unreadable
 
 WINDOW_SECONDS = 3.0
 HOP_SECONDS = 1.5
@@ -108,7 +108,7 @@ def _file_windows(path: str, sampling_rate: int, window_seconds: float, hop_seco
     try:
         handle = sf.SoundFile(path)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(f"{path}: not a readable audio file ({error})") from None
+        raise unreadable(path, error) from None
     with handle:
         rate = handle.samplerate
         window, hop = max(1, round(window_seconds * rate)), max(1, round(hop_seconds * rate))

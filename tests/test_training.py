@@ -211,3 +211,24 @@ def test_early_stopping_ends_a_run_without_validation_gain(fake_ravdess, tmp_pat
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] < 40
     assert metrics["epochs_run"] - metrics["best_epoch"] == 2
+
+
+def test_a_checkpoint_half_written_when_killed_is_never_resumed_from(trained, tmp_path):
+    """Saving writes .tmp-epoch-N, renames it, then moves the `latest` pointer: whatever a kill leaves
+    behind, resume takes the last complete checkpoint."""
+    import shutil
+
+    from ser_hf.training.loop import STATE_FILE, _latest_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(trained / "checkpoints", run / "checkpoints")
+    complete = _latest_checkpoint(run)
+    assert complete is not None and (complete / STATE_FILE).exists()
+    (run / "checkpoints" / ".tmp-epoch-0099").mkdir()  # killed while writing
+    (run / "checkpoints" / ".tmp-epoch-0099" / "model.safetensors").write_bytes(b"half")
+    (run / "checkpoints" / "epoch-0099").mkdir()  # killed after the rename, before the pointer moved
+    assert _latest_checkpoint(run) == complete
+    (run / "checkpoints" / "latest").write_text("epoch-0099")  # a pointer to a folder without its state
+    assert _latest_checkpoint(run) == complete
+    (run / "checkpoints" / "latest").unlink()
+    assert _latest_checkpoint(run) == complete

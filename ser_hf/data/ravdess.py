@@ -15,6 +15,7 @@ download of that zip from Zenodo into the Hugging Face cache, checksum verified.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import zipfile
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from ..configuration_ser import EMOTIONS
 from .common import CorpusError, build_dataset
+
+logger = logging.getLogger(__name__)
 
 ZENODO_URL = "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1"
 ZENODO_MD5 = "bc696df654c87fed845eb13823edef8a"
@@ -60,15 +63,20 @@ def parse_name(name: str) -> dict:
 
 def ravdess_records(paths: list[str], strict: bool = False) -> list[dict]:
     """Rows for the RAVDESS files among `paths`; other names are skipped (or refused with `strict`)."""
-    records = []
+    records, invalid = [], []
     for path in sorted(paths):
         try:
             meta = parse_name(path)
-        except ValueError:
+        except ValueError as error:
             if strict:
                 raise
+            if NAME_PATTERN.match(os.path.basename(path)):  # RAVDESS-shaped, but a code is out of range
+                invalid.append(str(error))
             continue
         records.append({"path": str(path), "id": Path(path).stem, "corpus": "ravdess", **meta})
+    if invalid:
+        logger.warning(f"skipped {len(invalid)} file(s) named like RAVDESS recordings but with invalid codes: "
+                       + "; ".join(invalid[:5]) + (" ..." if len(invalid) > 5 else ""))
     return records
 
 

@@ -4,6 +4,7 @@ seeded and resumable epoch by epoch; the best epoch on validation is the model t
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -23,6 +24,8 @@ from ..data.splits import Split, actor_split, make_split
 from ..metrics import compute_metrics
 from .args import AugmentArguments, DataArguments, ModelArguments, TrainArguments
 from .batches import EvaluationItems, TrainingItems, WaveformBank, collate
+
+logger = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.json"
 
@@ -73,6 +76,14 @@ def _split(dataset, data_args: DataArguments, seed: int) -> Split:
         split = actor_split(dataset, parse(data_args.validation_actors), parse(data_args.test_actors))
     else:
         split = make_split(dataset, data_args.split, seed=seed, fold=data_args.fold, num_folds=data_args.num_folds)
+    labels = dataset["label"]
+    present = {labels[i] for i in split.train}
+    missing = [name for i, name in enumerate(dataset.features["label"].names) if i not in present]
+    if len(missing) == len(dataset.features["label"].names):
+        raise ValueError("the training part of the split is empty: check --split, --test_actors and --validation_actors")
+    if missing:
+        logger.warning(f"the training part has no recordings of {', '.join(missing)}: the model cannot learn "
+                       "those classes (their recall will be 0)")
     return split
 
 
@@ -96,11 +107,16 @@ def _write_json_atomic(path: Path, payload) -> None:
 
 
 def _latest_checkpoint(output_dir: Path) -> Path | None:
-    pointer = output_dir / "checkpoints" / "latest"
-    if not pointer.exists():
-        return None
-    checkpoint = output_dir / "checkpoints" / pointer.read_text().strip()
-    return checkpoint if (checkpoint / STATE_FILE).exists() else None
+    """The checkpoint `latest` points to; if a kill left the pointer on an incomplete folder (or none),
+    the newest complete `epoch-N` folder. Folders being written (`.tmp-*`) are never candidates."""
+    root = output_dir / "checkpoints"
+    pointer = root / "latest"
+    if pointer.is_file():
+        checkpoint = root / pointer.read_text().strip()
+        if (checkpoint / STATE_FILE).exists():
+            return checkpoint
+    complete = sorted(p for p in root.glob("epoch-*") if (p / STATE_FILE).exists())
+    return complete[-1] if complete else None
 
 
 def _save_checkpoint(accelerator, output_dir: Path, epoch: int, state: dict) -> None:
