@@ -5,8 +5,10 @@
         [--experiments table2 table3 speaker ablations]
 
 Each run is `accelerate launch scripts/train.py ...` (so a GPU, mixed precision or several processes
-come from the accelerate config); finished runs (a metrics.json in their folder) are reused, so an
-interrupted reproduction continues where it stopped. Reports, each figure with the command behind it:
+come from the accelerate config); finished runs (a metrics.json in their folder) are reused and
+unfinished ones resumed from their last checkpoint, so an interrupted reproduction continues where
+it stopped. A run's folder name holds the model, epochs and seed, not --train_args: use a new --out
+when changing those. Reports, each figure with the command behind it:
 
 - reports/table2.md|json  paper protocol (80/10/10, no leakage), 60 / 130 / 200 epochs: time, accuracy
 - reports/table3.md|json  per-class precision / recall / F1 of both models, longest schedule
@@ -52,7 +54,8 @@ def run(name: str, args: list[str], opts) -> dict | None:
         return None
     if not (out / "metrics.json").exists():
         print(f"\n== {name}\n{text}", flush=True)
-        launch = [sys.executable, "-m", "accelerate.commands.launch", *command[2:]]
+        # --resume continues a run an earlier, interrupted reproduction left half done (or starts it)
+        launch = [sys.executable, "-m", "accelerate.commands.launch", *command[2:], "--resume", "true"]
         subprocess.run(launch, cwd=REPO, check=True)
     metrics = json.loads((out / "metrics.json").read_text())
     metrics["command"] = text
