@@ -167,3 +167,5 @@ def test_elu_after_pool_is_the_papers_elu_then_pool():
         x = torch.randn(5, 3, 32, 32)
         paper_order = block.pool(block.activation(block.norm(block.conv(x))))
         assert torch.equal(block(x), paper_order)
+        odd = torch.randn(2, 3, 30, 30)  # 30 is not a multiple of 4: nn.MaxPool2d's floor behaviour
+        assert torch.equal(block(odd), block.pool(block.activation(block.norm(block.conv(odd)))))

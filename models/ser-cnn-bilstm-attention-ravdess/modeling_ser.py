@@ -25,7 +25,8 @@ class SerConvBlock(nn.Module):
     """Conv ("same" padding) -> BatchNorm -> ELU -> max-pool -> dropout, on one chunk.
 
     ELU is increasing, so it commutes with max-pooling: it runs after the pool, on 4-16x fewer values,
-    with the same result.
+    with the same result. The pool itself is two reshaped max reductions when the map divides evenly:
+    the values of `nn.MaxPool2d`, several times faster on the CPU.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: tuple[int, int], dropout: float):
@@ -36,8 +37,15 @@ class SerConvBlock(nn.Module):
         self.pool = nn.MaxPool2d(pool, stride=pool)
         self.dropout = nn.Dropout(dropout)
 
+    def _max_pool(self, x: torch.Tensor) -> torch.Tensor:
+        kh, kw = self.pool.kernel_size
+        height, width = x.shape[-2:]
+        if height % kh or width % kw:
+            return self.pool(x)
+        return x.unflatten(3, (width // kw, kw)).amax(4).unflatten(2, (height // kh, kh)).amax(3)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.activation(self.pool(self.norm(self.conv(x)))))
+        return self.dropout(self.activation(self._max_pool(self.norm(self.conv(x)))))
 
 
 class SerChunkEncoder(nn.Module):
