@@ -127,7 +127,7 @@ def bench_inference(clip: np.ndarray, extractor, repeats: int, batch: int = 64) 
         def many(model=model):
             model(**extractor([clip] * batch, sampling_rate=rate, return_tensors="pt"))
 
-        rows[f"model{number}"] = {"latency_ms": 1e3 * median_time(one, repeats * 10, warmup=5),
+        rows[f"model{number}"] = {"latency_ms": 1e3 * median_time(one, repeats * 20, warmup=10),
                                   "batch64_clips_per_s": batch / median_time(many, repeats)}
     w2v = wav2vec2_base()
     from transformers import Wav2Vec2FeatureExtractor
@@ -183,13 +183,15 @@ _HOUR_SCRIPT = r"""
 import json, sys, time
 from ser_hf.inference import load_model
 from ser_hf.longform import predict_timeline
+hwm = lambda: int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024
 model, extractor = load_model(sys.argv[1])
+loaded = hwm()
 start = time.perf_counter()
-timeline = predict_timeline(model, extractor, sys.argv[2], batch_size=32)
+timeline = predict_timeline(model, extractor, sys.argv[2])
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "windows": len(timeline.segments), "duration": timeline.duration,
                   # VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the parent's peak
-                  "peak_rss_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024}))
+                  "peak_rss_mb": hwm(), "rss_after_loading_mb": loaded}))
 """
 
 
@@ -228,13 +230,14 @@ def bench_onnx(clip: np.ndarray, extractor, repeats: int, batch: int = 64) -> di
         for number, cls in ser_hf.MODEL_CLASSES.items():
             torch.manual_seed(number)
             model = cls(cls.config_class()).eval()
+            with torch.inference_mode():
+                torch_one = median_time(lambda: model(**one), repeats * 20, warmup=10)
+                torch_many = median_time(lambda: model(**many), repeats)
             session = OnnxModel(export_onnx(model, extractor, Path(tmp) / f"m{number}.onnx"), model.config,
                                 threads=torch.get_num_threads())
-            with torch.inference_mode():
-                torch_one = median_time(lambda: model(**one), repeats * 10, warmup=5)
-                torch_many = median_time(lambda: model(**many), repeats)
-            ort_one = median_time(lambda: session(**one), repeats * 10, warmup=5)
+            ort_one = median_time(lambda: session(**one), repeats * 20, warmup=10)
             ort_many = median_time(lambda: session(**many), repeats)
+            del session
             out[f"model{number}"] = {"torch_forward_ms": 1e3 * torch_one, "onnx_forward_ms": 1e3 * ort_one,
                                      "torch_batch64_clips_per_s": batch / torch_many, "onnx_batch64_clips_per_s": batch / ort_many}
     return out
@@ -257,7 +260,8 @@ def table(results: dict) -> str:
     for n in (1, 2):
         lines.append(f"| Model {n} training with AWGN, CPU (samples/s) | {tr[f'model{n}']['samples_per_s']:.1f} | | |")
     for name, row in results.get("hour", {}).items():
-        lines.append(f"| {name}: {row['duration'] / 60:.0f} min recording, real-time factor / peak RSS (MB) | "
+        lines.append(f"| {name}: {row['duration'] / 60:.0f} min recording, real-time factor / peak RSS (MB; "
+                     f"{row['rss_after_loading_mb']:.0f} after loading torch and the model) | "
                      f"{row['real_time_factor']:.4f} / {row['peak_rss_mb']:.0f} | | |")
     for n in (1, 2):
         o = onnx[f"model{n}"]
@@ -271,7 +275,7 @@ def table(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--train-steps", dest="train_steps", type=int, default=10)
     parser.add_argument("--hour-minutes", dest="hour_minutes", type=float, default=60.0)
@@ -287,17 +291,19 @@ def main() -> None:
                            "torch": torch.__version__, "python": platform.python_version()},
                "clip": {"path": clip_path.name, "seconds": len(clip) / 16000},
                "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]])}
-    print("features ...", flush=True)
-    results["features"] = bench_features(paths, extractor, args.repeats)
+    # librosa (numpy's BLAS threads keep spinning after their calls) runs last, and PyTorch is timed
+    # before an ONNX Runtime session exists (its threads spin too), so no section slows another
     print("inference ...", flush=True)
     results["inference"] = bench_inference(clip, extractor, args.repeats)
+    print("onnx ...", flush=True)
+    results["onnx"] = bench_onnx(clip, extractor, args.repeats)
     print("training ...", flush=True)
     results["training"] = bench_training(paths, extractor, args.train_steps)
     if not args.skip_hour:
         print("long audio ...", flush=True)
         results["hour"] = bench_hour(paths, args.hour_minutes)
-    print("onnx ...", flush=True)
-    results["onnx"] = bench_onnx(clip, extractor, args.repeats)
+    print("features ...", flush=True)
+    results["features"] = bench_features(paths, extractor, args.repeats)
     results["gpu"] = "no GPU in this run: the 200-epoch GPU rows are not measured" if not torch.cuda.is_available() else torch.cuda.get_device_name()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,6 +63,16 @@ def run(name: str, args: list[str], opts) -> dict | None:
     return metrics
 
 
+def copy_confusion(result: dict, opts) -> str:
+    """Copies a run's confusion-matrix figure into reports/figures/; returns its path relative to reports/."""
+    run_dir = Path(result["command"].split("--output_dir ")[1].split()[0])
+    figures = Path(opts.reports) / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    target = figures / f"{run_dir.name}-confusion.png"
+    shutil.copy2(REPO / run_dir / "confusion_matrix.png", target)
+    return f"figures/{target.name}"
+
+
 def mean_std(values: list[float]) -> str:
     if not values:
         return "n/a"
@@ -75,8 +86,10 @@ def write(name: str, title: str, lines: list[str], payload, opts) -> None:
         return
     reports = Path(opts.reports)
     reports.mkdir(parents=True, exist_ok=True)
+    invocation = shlex.join(["python", "scripts/reproduce_paper.py", *sys.argv[1:]])
+    payload = {"reproduce_command": invocation, "results": payload}
     (reports / f"{name}.json").write_text(json.dumps(payload, indent=2))
-    (reports / f"{name}.md").write_text(f"# {title}\n\n" + "\n".join(lines) + "\n")
+    (reports / f"{name}.md").write_text(f"# {title}\n\nMade by `{invocation}`.\n\n" + "\n".join(lines) + "\n")
     print(f"wrote {reports / name}.md")
 
 
@@ -112,7 +125,8 @@ def table3(opts) -> None:
         payload[f"model{model}"] = per
         lines += [f"## Model {model}", "", "| emotion | precision | recall | F1 |", "|---|---:|---:|---:|"]
         lines += [f"| {e} | {mean_std(per['precision'][i])} | {mean_std(per['recall'][i])} | {mean_std(per['f1'][i])} |" for i, e in enumerate(EMOTIONS)]
-        lines += ["", f"command: `{results[0]['command']}`", ""]
+        figure = copy_confusion(results[0], opts)
+        lines += ["", f"command: `{results[0]['command']}`", "", f"![confusion matrix, Model {model}]({figure})", ""]
     write("table3", f"Table 3 analog: per-class scores, paper protocol without leakage, {max(opts.epoch_grid)} epochs", lines, payload, opts)
 
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import datasets
-import pytest
 import yaml
 
 from ser_hf.cli import main as cli
