@@ -71,6 +71,9 @@ class OnnxModel:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
+        # idle ONNX Runtime threads would otherwise spin and take the CPU from the torch feature
+        # extraction that runs between two calls
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(os.fspath(path), options, providers=["CPUExecutionProvider"])
