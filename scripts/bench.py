@@ -35,20 +35,14 @@ import soundfile as sf
 import torch
 
 import ser_hf
+from model_stats import time_call  # scripts/ is on sys.path when this file runs as a script
 from ser_hf.audio import load_audio
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def median_time(fn, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(time_call(fn, repeats, warmup))
 
 
 def ravdess_files(count: int) -> list[Path]:
@@ -238,7 +232,6 @@ def bench_onnx(clip: np.ndarray, extractor, repeats: int, batch: int = 64) -> di
             ort_one = median_time(lambda: session(**one), repeats * 20, warmup=10)
             ort_clip = median_time(lambda: session(**extractor(clip, sampling_rate=rate, return_tensors="pt")), repeats * 20, warmup=10)
             ort_many = median_time(lambda: session(**many), repeats)
-            del session
             out[f"model{number}"] = {"torch_forward_ms": 1e3 * torch_one, "onnx_forward_ms": 1e3 * ort_one,
                                      "onnx_latency_ms": 1e3 * ort_clip,
                                      "torch_batch64_clips_per_s": batch / torch_many, "onnx_batch64_clips_per_s": batch / ort_many}

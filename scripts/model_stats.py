@@ -30,8 +30,9 @@ def find_clip(target_seconds: float = 3.5) -> Path:
     return min(files[:200], key=lambda p: abs(sf.info(str(p)).duration - target_seconds))
 
 
-def time_call(fn, repeats: int) -> list[float]:
-    for _ in range(5):
+def time_call(fn, repeats: int, warmup: int = 5) -> list[float]:
+    """Seconds of each of `repeats` calls of `fn`, after `warmup` untimed calls."""
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):

@@ -60,12 +60,13 @@ def run(name: str, args: list[str], opts) -> dict | None:
         subprocess.run(launch, cwd=REPO, check=True)
     metrics = json.loads((out / "metrics.json").read_text())
     metrics["command"] = text
+    metrics["output_dir"] = str(out)
     return metrics
 
 
 def copy_confusion(result: dict, opts) -> str:
     """Copies a run's confusion-matrix figure into reports/figures/; returns its path relative to reports/."""
-    run_dir = Path(result["command"].split("--output_dir ")[1].split()[0])
+    run_dir = Path(result["output_dir"])
     figures = Path(opts.reports) / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     target = figures / f"{run_dir.name}-confusion.png"

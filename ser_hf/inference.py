@@ -36,7 +36,7 @@ def load_model(model: str | os.PathLike, device: str | torch.device = "cpu"):
                 f"{name!r} holds a {config.model_type!r} model, not a ser-hf model (ser-cnn-lstm or ser-cnn-bilstm-attention)"
             )
         extractor = AutoFeatureExtractor.from_pretrained(name)
-        network = AutoModelForAudioClassification.from_pretrained(name, use_safetensors=True)  # never unpickle weights
+        network = AutoModelForAudioClassification.from_pretrained(name, config=config, use_safetensors=True)  # never unpickle weights
     except ModelLoadError:
         raise
     except SafetensorError as error:
