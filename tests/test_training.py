@@ -218,7 +218,7 @@ def test_a_checkpoint_half_written_when_killed_is_never_resumed_from(trained, tm
     behind, resume takes the last complete checkpoint."""
     import shutil
 
-    from ser_hf.training.loop import STATE_FILE, _latest_checkpoint
+    from ser_hf.training.checkpoints import STATE_FILE, latest_checkpoint as _latest_checkpoint
 
     run = tmp_path / "run"
     shutil.copytree(trained / "checkpoints", run / "checkpoints")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -73,3 +74,13 @@ class TrainArguments:
     overwrite_output_dir: bool = field(default=False)
     save_every: int = field(default=1, metadata={"help": "save a resumable state every N epochs"})
     hub_model_id: str | None = field(default=None, metadata={"help": "repo id named in the model card"})
+    training_path: Literal["auto", "fused", "eager", "static"] = field(
+        default="auto",
+        metadata={"help": "how training steps run (same results): fused kernels (CPU), eager modules (reference), "
+                          "static shapes (compiled, GPU); auto: fused on the CPU, static on a GPU"},
+    )
+    torch_compile: Literal["auto", "no", "default", "reduce-overhead", "max-autotune"] = field(
+        default="auto",
+        metadata={"help": "torch.compile mode of the training forward (needs static shapes); auto: "
+                          "reduce-overhead (CUDA graphs) on a GPU, no on the CPU"},
+    )

@@ -1,6 +1,10 @@
 """Batches built on the training device: all clean waveforms live there in one flat tensor, a batch is
 an index gather plus padding, and features come from `SerFeatureExtractor.extract_batch` (the same
-code the pipeline runs), after augmentation."""
+code the pipeline runs), after augmentation (`features_for`).
+
+With static shapes every batch has the same width (the longest clip of the bank) and the same chunk
+count, so no shape depends on the data and nothing in a step waits for the device (compiled training
+on a GPU, CUDA graphs)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ class WaveformBank:
         self.offsets = torch.from_numpy(offsets).to(device)
         self.lengths = torch.from_numpy(lengths).to(device)
         self.labels = torch.tensor(labels, dtype=torch.long, device=device)
+        self.max_length = int(lengths.max()) if len(lengths) else 0
+        self.static_shapes = False
 
     @classmethod
     def from_dataset(cls, dataset, device="cpu") -> "WaveformBank":
@@ -29,13 +35,31 @@ class WaveformBank:
         return len(self.lengths)
 
     def batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(batch, longest) zero-padded waveforms of `rows` and their lengths."""
+        """(batch, longest) zero-padded waveforms of `rows` and their lengths; with `static_shapes` the
+        width is the longest clip of the bank."""
         rows = rows.to(self.offsets.device)
         lengths = self.lengths[rows]
-        width = int(lengths.max())
+        width = self.max_length if self.static_shapes else int(lengths.max())
         positions = torch.arange(width, device=rows.device)
         index = (self.offsets[rows, None] + positions).clamp_max(len(self.samples) - 1)
         return self.samples[index] * (positions < lengths[:, None]), lengths
+
+
+def features_for(batch: dict, bank: WaveformBank, extractor, augmenter=None, epoch: int = 0):
+    """Waveforms of the batch's rows -> augmentation (training) -> Mel chunks, all on the bank's device.
+
+    `batch` holds host tensors `rows` and `copies` (see `collate`); returns the model inputs and labels.
+    """
+    rows, copies = batch["rows"], batch["copies"]
+    waveforms, lengths = bank.batch(rows)
+    if augmenter is not None:
+        waveforms = augmenter(waveforms, lengths, rows, copies, epoch)
+    num_chunks = int(extractor.num_chunks(torch.tensor(bank.max_length // extractor.hop_length + 1))) if bank.static_shapes else None
+    with torch.autocast(device_type=waveforms.device.type, enabled=False):
+        features = extractor.extract_batch(waveforms, lengths, trim_silence=False, num_chunks=num_chunks)  # trimmed when decoded
+    if augmenter is not None:
+        features["input_values"] = augmenter.spec_augment(features["input_values"], copies)
+    return features, bank.labels[rows.to(bank.labels.device)]
 
 
 class TrainingItems(Dataset):

@@ -28,7 +28,7 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
     """Metrics of `model` on `rows` of `dataset` (a corpus dataset), scored on the shared classes."""
     from accelerate import Accelerator
 
-    from .loop import predict_rows
+    from .validation import predict_rows
 
     accelerator = Accelerator(cpu=device == "cpu")
     corpus_labels = dataset.features["label"].names

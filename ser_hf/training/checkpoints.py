@@ -1,0 +1,120 @@
+"""Checkpoint I/O of a training run: resumable states written atomically, the best model so far, and
+the output folder's guard against overwriting earlier work.
+
+Layout under `output_dir/checkpoints/`: `epoch-NNNN/` (Accelerate state + `trainer_state.json` + the
+best model at that time), `latest` (a pointer to the newest complete one), `best/` (the best model).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+STATE_FILE = "trainer_state.json"
+
+
+class OutputDirError(RuntimeError):
+    """The output folder holds earlier work and neither --resume nor --overwrite_output_dir was given."""
+
+
+def check_output_dir(output_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuses a non-empty folder unless resuming, or empties it when `overwrite`."""
+    if not output_dir.exists() or not any(output_dir.iterdir()):
+        return
+    if resume:
+        return
+    if not overwrite:
+        raise OutputDirError(
+            f"{output_dir} already holds files: pass --resume to continue that run, "
+            "--overwrite_output_dir to replace it, or choose another --output_dir"
+        )
+    shutil.rmtree(output_dir)
+
+
+def write_json_atomic(path: Path, payload) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    os.replace(tmp, path)
+
+
+def latest_checkpoint(output_dir: Path) -> Path | None:
+    """The checkpoint `latest` points to; if a kill left the pointer on an incomplete folder (or none),
+    the newest complete `epoch-N` folder. Folders being written (`.tmp-*`) are never candidates."""
+    root = output_dir / "checkpoints"
+    pointer = root / "latest"
+    if pointer.is_file():
+        checkpoint = root / pointer.read_text().strip()
+        if (checkpoint / STATE_FILE).exists():
+            return checkpoint
+    complete = sorted(p for p in root.glob("epoch-*") if (p / STATE_FILE).exists())
+    return complete[-1] if complete else None
+
+
+def save_checkpoint(accelerator, output_dir: Path, epoch: int, state: dict) -> None:
+    """Writes the resumable state into a temporary folder, then renames it and moves the `latest`
+    pointer: a run killed while saving leaves the previous checkpoint as the one resume picks."""
+    root = output_dir / "checkpoints"
+    name = f"epoch-{epoch:04d}"
+    tmp = root / f".tmp-{name}"
+    if accelerator.is_main_process and tmp.exists():
+        shutil.rmtree(tmp)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp))
+    if accelerator.is_main_process:
+        write_json_atomic(tmp / STATE_FILE, state)
+        if (root / "best").exists():  # the best model so far belongs to this state
+            shutil.copytree(root / "best", tmp / "best")
+        final = root / name
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        pointer = root / "latest"
+        previous = pointer.read_text().strip() if pointer.exists() else None
+        tmp_pointer = root / ".latest.tmp"
+        tmp_pointer.write_text(name)
+        os.replace(tmp_pointer, pointer)
+        if previous and previous != name and (root / previous).exists():
+            shutil.rmtree(root / previous)
+    accelerator.wait_for_everyone()
+
+
+def restore_checkpoint(accelerator, output_dir: Path, state: dict) -> dict:
+    """Loads the newest complete checkpoint (model, optimizer, scheduler, RNG) and its best model;
+    returns its trainer state, or `state` unchanged when there is none."""
+    checkpoint = latest_checkpoint(output_dir)
+    if checkpoint is None:
+        accelerator.print(f"--resume: no complete checkpoint in {output_dir}/checkpoints, starting from epoch 0")
+        return state
+    accelerator.load_state(str(checkpoint))
+    state = json.loads((checkpoint / STATE_FILE).read_text())
+    if accelerator.is_main_process and (checkpoint / "best").exists():
+        best = output_dir / "checkpoints" / "best"
+        if best.exists():
+            shutil.rmtree(best)
+        shutil.copytree(checkpoint / "best", best)
+    accelerator.wait_for_everyone()
+    accelerator.print(f"resumed from {checkpoint} after epoch {state['epoch']}")
+    return state
+
+
+def save_best(accelerator, model, best_dir: Path) -> None:
+    """The model of the best epoch so far, as a complete model folder (written, then renamed)."""
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        tmp = best_dir.with_name(".tmp-best")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        accelerator.unwrap_model(model).save_pretrained(tmp)
+        if best_dir.exists():
+            shutil.rmtree(best_dir)
+        os.replace(tmp, best_dir)
+    accelerator.wait_for_everyone()
+
+
+def load_best(accelerator, model, best_dir: Path) -> None:
+    from safetensors.torch import load_file
+
+    weights = load_file(str(best_dir / "model.safetensors"), device="cpu")
+    accelerator.unwrap_model(model).load_state_dict(weights)
