@@ -9,8 +9,9 @@ for us) and writes the numbers to reports/bench.json:
    power_to_db), as the public SER notebooks do;
 2. per-clip latency at batch 1 (features + forward, a 3.5 s clip) and throughput at batch 64, both
    models against a randomly initialised wav2vec2-base audio classifier;
-3. training throughput (samples/s) with noise augmentation on the CPU: augmentation, features,
-   forward, backward and optimiser step on batches of 32;
+3. training throughput (samples/s) with noise augmentation on the CPU, as `ser-hf train` runs it
+   (augmentation, features, forward, backward, clipping, AdamW on batches of 32): the fused training
+   path against the eager modules, interleaved step by step in the same run;
 4. a one-hour recording through the long-audio path: peak memory (RSS of a fresh process) and
    real-time factor;
 5. ONNX Runtime against PyTorch, both models, batch 1 and batch 64.
@@ -20,6 +21,7 @@ Needs $SER_HF_RAVDESS_DIR, librosa and onnxruntime (`pip install -e '.[bench,onn
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -137,37 +139,51 @@ def bench_inference(clip: np.ndarray, extractor, repeats: int, batch: int = 64) 
 # ---------------------------------------------------------------------------------------- 3. training
 
 def bench_training(paths: list[Path], extractor, steps: int, batch_size: int = 32) -> dict:
-    from ser_hf.data.augment import AugmentConfig, WaveformAugmenter
+    """Training steps as `ser-hf train` runs them (trimmed clips in a `WaveformBank`, one clean and one
+    AWGN copy per clip, `features_for`, `TrainStep` with AdamW and clipping), the eager modules against
+    the fused CPU path, interleaved batch by batch in this one process; samples/s from median step times."""
+    from accelerate import Accelerator
+    from transformers import get_scheduler
 
-    waves = [load_audio(p, extractor.sampling_rate)[0] for p in paths]
+    from ser_hf.data.augment import AugmentConfig, WaveformAugmenter
+    from ser_hf.training.args import TrainArguments
+    from ser_hf.training.batches import TrainingItems, WaveformBank, collate, features_for
+    from ser_hf.training.step import StepPlan, TrainStep, make_optimizer
+
+    waves = []
+    for path in paths:
+        wave = torch.from_numpy(load_audio(path, extractor.sampling_rate)[0])[None]
+        trimmed, length = extractor.trim_batch(wave, torch.tensor([wave.shape[1]]))
+        waves.append(trimmed[0, : int(length[0])].numpy())
+    bank = WaveformBank(waves, [i % 8 for i in range(len(waves))])
+    items = TrainingItems(list(range(len(waves))), copies=1, seed=0)
+    items.set_epoch(0)
+    loader = torch.utils.data.DataLoader(items, batch_size=batch_size, collate_fn=collate, drop_last=True)
     augmenter = WaveformAugmenter(AugmentConfig(noise_mode="copies", noise_type="awgn", noise_copies=1), seed=0)
+    accelerator = Accelerator(cpu=True)
+    args = TrainArguments(output_dir="unused")
     out = {}
     for number, cls in ser_hf.MODEL_CLASSES.items():
-        torch.manual_seed(number)
-        model = cls(cls.config_class()).train()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-        rng = np.random.default_rng(0)
-
-        def step():
-            pick = rng.choice(len(waves), batch_size, replace=len(waves) < batch_size)
-            lengths = torch.tensor([len(waves[i]) for i in pick])
-            batch = torch.zeros(batch_size, int(lengths.max()))
-            for row, i in enumerate(pick):
-                batch[row, : len(waves[i])] = torch.from_numpy(waves[i])
-            copies = torch.tensor([row % 2 for row in range(batch_size)])
-            noisy = augmenter(batch, lengths, torch.from_numpy(pick), copies, epoch=0)
-            features = extractor.extract_batch(noisy, lengths)
-            labels = torch.from_numpy(rng.integers(0, 8, batch_size))
-            loss = model(**features, labels=labels).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-
-        step()
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        out[f"model{number}"] = {"samples_per_s": steps * batch_size / (time.perf_counter() - start), "steps": steps}
+        runs = {}
+        for path in ("eager", "fused"):
+            torch.manual_seed(number)
+            model = cls(cls.config_class()).train()
+            model.set_training_path(path)
+            optimizer = make_optimizer(model, args, accelerator.device)
+            scheduler = get_scheduler("constant", optimizer)
+            runs[path] = (TrainStep(model, optimizer, scheduler, accelerator, StepPlan(path, None), max_grad_norm=args.max_grad_norm), [])
+        batches = itertools.cycle(loader)
+        for index in range(steps + 1):  # the first step of each is a warm-up
+            batch = next(batches)
+            for step, times in runs.values():
+                start = time.perf_counter()
+                features, labels = features_for(batch, bank, extractor, augmenter)
+                float(step(features, labels))
+                if index:
+                    times.append(time.perf_counter() - start)
+        medians = {path: statistics.median(times) for path, (_, times) in runs.items()}
+        out[f"model{number}"] = {"eager_samples_per_s": batch_size / medians["eager"], "fused_samples_per_s": batch_size / medians["fused"],
+                                 "ratio": medians["eager"] / medians["fused"], "steps": steps, "batch_size": batch_size}
     return out
 
 
@@ -253,7 +269,9 @@ def table(results: dict) -> str:
         lines.append(f"| Model {n} throughput, batch 64 (clips/s), vs wav2vec2-base | {m['batch64_clips_per_s']:.0f} | "
                      f"{w2v['batch64_clips_per_s']:.1f} | {m['batch64_clips_per_s'] / w2v['batch64_clips_per_s']:.1f} |")
     for n in (1, 2):
-        lines.append(f"| Model {n} training with AWGN, CPU (samples/s) | {tr[f'model{n}']['samples_per_s']:.1f} | | |")
+        t = tr[f"model{n}"]
+        lines.append(f"| Model {n} training, batch {t['batch_size']} with AWGN, CPU (samples/s): fused path vs eager modules | "
+                     f"{t['fused_samples_per_s']:.1f} | {t['eager_samples_per_s']:.1f} | {t['ratio']:.2f} |")
     for name, row in results.get("hour", {}).items():
         lines.append(f"| {name}: {row['duration'] / 60:.0f} min recording, real-time factor / peak RSS (MB; "
                      f"{row['rss_after_loading_mb']:.0f} after loading torch and the model) | "
@@ -274,9 +292,10 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--train-steps", dest="train_steps", type=int, default=10)
+    parser.add_argument("--train-steps", dest="train_steps", type=int, default=20)
     parser.add_argument("--hour-minutes", dest="hour_minutes", type=float, default=60.0)
     parser.add_argument("--skip-hour", dest="skip_hour", action="store_true")
+    parser.add_argument("--only", choices=["training"], help="run one section and print its rows")
     parser.add_argument("--out", default=str(REPO / "reports" / "bench.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -290,6 +309,10 @@ def main() -> None:
                "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]])}
     # librosa (numpy's BLAS threads keep spinning after their calls) runs last, and PyTorch is timed
     # before an ONNX Runtime session exists (its threads spin too), so no section slows another
+    if args.only == "training":
+        rows = bench_training(paths, extractor, args.train_steps)
+        print(json.dumps(rows, indent=2))
+        return
     print("inference ...", flush=True)
     results["inference"] = bench_inference(clip, extractor, args.repeats)
     print("onnx ...", flush=True)

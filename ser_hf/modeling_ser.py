@@ -34,6 +34,18 @@ def _channel_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
     return mean, (squares / count - mean.square()).clamp_min_(0), count
 
 
+@torch.no_grad()
+def _update_running_stats(norm: nn.BatchNorm2d, mean: torch.Tensor, var: torch.Tensor, count) -> None:
+    """What `nn.BatchNorm2d` does with a training batch's biased statistics over `count` values per channel:
+    running averages (cumulative when momentum is None) of the mean and the unbiased variance."""
+    if not norm.track_running_stats:
+        return
+    norm.num_batches_tracked.add_(1)
+    momentum = norm.momentum if norm.momentum is not None else 1 / norm.num_batches_tracked
+    norm.running_mean.lerp_(mean, momentum)
+    norm.running_var.lerp_(var * count / (count - 1), momentum)
+
+
 class _NormPoolEluDropout(torch.autograd.Function):
     """Training-mode BatchNorm -> max-pool -> ELU -> dropout of one conv block, with a hand-written backward.
 
@@ -133,11 +145,7 @@ class SerConvBlock(nn.Module):
                                  padding=self.conv.padding)
         with torch.no_grad():  # batch statistics; their gradient is part of the Function's backward
             mean, var, count = _channel_moments(x.detach())
-            if norm.track_running_stats:
-                norm.num_batches_tracked.add_(1)
-                momentum = 1 / float(norm.num_batches_tracked) if norm.momentum is None else norm.momentum
-                norm.running_mean.lerp_(mean, momentum)
-                norm.running_var.lerp_(var * count / max(count - 1, 1), momentum)
+        _update_running_stats(norm, mean, var, count)
         invstd = (var + norm.eps).rsqrt()
         kernel = tuple(self.pool.kernel_size)
         keep = self.dropout_mask((x.shape[0], x.shape[1], x.shape[2] // kernel[0], x.shape[3] // kernel[1]), x.device)
@@ -147,16 +155,12 @@ class SerConvBlock(nn.Module):
         """Training-mode BatchNorm whose batch statistics cover the chunks with weight 1 only: padded
         chunks pass through the CNN (static shapes) without changing what the real ones see."""
         norm = self.norm
+        x = x.float()  # statistics in float32 also under autocast, as nn.BatchNorm2d computes them
         weights = chunk_weights.to(x.dtype)[:, None, None, None]
         count = weights.sum() * x.shape[2] * x.shape[3]
         mean = (x * weights).sum((0, 2, 3)) / count
         var = ((x - mean[None, :, None, None]).square() * weights).sum((0, 2, 3)) / count
-        if norm.track_running_stats:
-            with torch.no_grad():
-                norm.num_batches_tracked.add_(1)
-                momentum = norm.momentum if norm.momentum is not None else 1 / norm.num_batches_tracked
-                norm.running_mean.lerp_(mean.detach(), momentum)
-                norm.running_var.lerp_(var.detach() * count / (count - 1).clamp_min(1), momentum)
+        _update_running_stats(norm, mean.detach(), var.detach(), count)
         scale = norm.weight * (var + norm.eps).rsqrt()
         return x * scale[None, :, None, None] + (norm.bias - mean * scale)[None, :, None, None]
 
@@ -165,7 +169,8 @@ class SerConvBlock(nn.Module):
         out of its statistics; None when every chunk is real."""
         if chunk_weights is not None and self.norm.training:  # also BatchNorm re-estimation in eval mode
             return self.dropout(self.activation(self._max_pool(self._masked_norm(self.conv(x), chunk_weights))))
-        if self.fused_training and self.training and self.norm.training and torch.is_grad_enabled():
+        fused = self.fused_training and self.training and self.norm.training and torch.is_grad_enabled()
+        if fused and not torch.is_autocast_enabled(x.device.type):  # mixed precision: the eager modules
             return self._fused_forward(x)
         return self.dropout(self.activation(self._max_pool(self.norm(self.conv(x)))))
 

@@ -199,12 +199,18 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
 
     @torch.no_grad()
     def extract_batch(
-        self, waveforms: torch.Tensor, lengths: torch.Tensor | None = None, trim_silence: bool | None = None
+        self,
+        waveforms: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        trim_silence: bool | None = None,
+        num_chunks: int | None = None,
     ) -> dict[str, torch.Tensor]:
         """Features of a zero-padded batch of waveforms (batch, samples) on their own device.
 
         A clip's features depend only on its own `lengths[i]` samples: the same clip alone or batched
         with longer ones gives the same values. Returns `input_values` and `chunk_mask`.
+        `num_chunks` fixes the chunk axis (static shapes for compiled training: no shape then depends on
+        the data, and nothing waits for the device); it must cover the longest clip, which is not checked.
         """
         if waveforms.ndim != 2:
             raise ValueError(f"extract_batch expects (batch, samples), got shape {tuple(waveforms.shape)}")
@@ -213,7 +219,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         if lengths is None:
             lengths = torch.full((waveforms.shape[0],), waveforms.shape[1], device=device)
         lengths = lengths.to(device=device, dtype=torch.long)
-        if bool((lengths < self.min_samples).any()):
+        if num_chunks is None and bool((lengths < self.min_samples).any()):
             raise ValueError(f"Every clip needs at least {self.min_samples} samples, got lengths {lengths.tolist()}")
         positions = torch.arange(waveforms.shape[1], device=device)
         waveforms = waveforms * (positions < lengths[:, None])
@@ -221,7 +227,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
             waveforms, lengths = self.trim_batch(waveforms, lengths)
         log_mel, frames = self._log_mel(waveforms, lengths)
         log_mel = self._normalize(log_mel, frames)
-        return self._chunk(log_mel, frames)
+        return self._chunk(log_mel, frames, num_chunks)
 
     def _frame_rms_db(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """RMS in dB of non-overlapping-hop analysis frames, and how many frames each clip fills."""
@@ -301,10 +307,10 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         extra = (frames - self.chunk_length).clamp_min(0)
         return 1 + torch.div(extra + self.chunk_stride - 1, self.chunk_stride, rounding_mode="floor")
 
-    def _chunk(self, log_mel: torch.Tensor, frames: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _chunk(self, log_mel: torch.Tensor, frames: torch.Tensor, max_chunks: int | None = None) -> dict[str, torch.Tensor]:
         """Cuts (batch, bands, frames) into (batch, chunks, bands, chunk_length) with a chunk mask."""
         n_chunks = self.num_chunks(frames)
-        max_chunks = int(n_chunks.max())
+        max_chunks = int(n_chunks.max()) if max_chunks is None else max_chunks
         total = self.chunk_length + (max_chunks - 1) * self.chunk_stride
         valid = (torch.arange(log_mel.shape[-1], device=log_mel.device) < frames[:, None])[:, None, :]
         log_mel = log_mel.masked_fill(~valid, self.padding_value)

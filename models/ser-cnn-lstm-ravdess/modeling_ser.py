@@ -21,12 +21,87 @@ from transformers.modeling_outputs import BaseModelOutputWithPooling, SequenceCl
 from .configuration_ser import SerCnnBiLstmAttentionConfig, SerCnnLstmConfig, SerConfig
 
 
+def _channel_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Per-channel mean and biased variance of a channels-last map, and the count per channel.
+
+    Sums of squares are taken over blocks of rows that stay in cache: one pass over the map, with
+    pairwise-summation accuracy, where `var_mean` and `square().sum()` each cost several passes here.
+    """
+    rows = x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+    count = rows.shape[0]
+    mean = rows.sum(0) / count
+    squares = sum(block.square().sum(0) for block in rows.split(65536))
+    return mean, (squares / count - mean.square()).clamp_min_(0), count
+
+
+@torch.no_grad()
+def _update_running_stats(norm: nn.BatchNorm2d, mean: torch.Tensor, var: torch.Tensor, count) -> None:
+    """What `nn.BatchNorm2d` does with a training batch's biased statistics over `count` values per channel:
+    running averages (cumulative when momentum is None) of the mean and the unbiased variance."""
+    if not norm.track_running_stats:
+        return
+    norm.num_batches_tracked.add_(1)
+    momentum = norm.momentum if norm.momentum is not None else 1 / norm.num_batches_tracked
+    norm.running_mean.lerp_(mean, momentum)
+    norm.running_var.lerp_(var * count / (count - 1), momentum)
+
+
+class _NormPoolEluDropout(torch.autograd.Function):
+    """Training-mode BatchNorm -> max-pool -> ELU -> dropout of one conv block, with a hand-written backward.
+
+    Max-pooling commutes with BatchNorm's per-channel affine map where the scale gamma / std is positive
+    (and turns into a min-pool where it is negative, handled by flipping the sign), so the map is pooled
+    first and only the pooled values are normalised. The backward needs one scatter and one pass over
+    the full-size map instead of the max-pool and BatchNorm backwards' several. Same values and
+    gradients as the modules of the eager path, up to float rounding (tested).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, invstd, keep_mask, kernel: tuple[int, int]):
+        scale = weight * invstd
+        sign = torch.where(scale < 0, -1.0, 1.0).to(x.dtype)[None, :, None, None]
+        flipped = bool((scale < 0).any())
+        pooled, index = nn.functional.max_pool2d(x * sign if flipped else x, kernel, kernel, return_indices=True)
+        selected = pooled * sign if flipped else pooled  # the values of x at the pooled positions
+        normed = torch.addcmul((bias - mean * scale)[None, :, None, None], selected, scale[None, :, None, None])
+        activated = nn.functional.elu(normed)
+        ctx.save_for_backward(x, index, selected, activated, weight, mean, invstd, keep_mask)
+        ctx.kernel = kernel
+        return activated if keep_mask is None else activated * keep_mask
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, index, selected, activated, weight, mean, invstd, keep_mask = ctx.saved_tensors
+        grad = grad_output if keep_mask is None else grad_output * keep_mask
+        grad = torch.ops.aten.elu_backward(grad, 1.0, 1.0, 1.0, True, activated)  # w.r.t. the normalised values
+        count = x.numel() // x.shape[1]
+        grad_bias = grad.sum((0, 2, 3))
+        grad_weight = (grad * (selected - mean[None, :, None, None])).sum((0, 2, 3)) * invstd
+        scale = weight * invstd
+        grad_x = torch.ops.aten.max_pool2d_with_indices_backward(
+            grad * scale[None, :, None, None], x, ctx.kernel, ctx.kernel, (0, 0), (1, 1), False, index
+        )
+        # BatchNorm's batch statistics depend on every element: grad_x += c1 * x + c0 per channel
+        c1 = -scale * invstd * grad_weight / count
+        c0 = -scale * grad_bias / count - c1 * mean
+        grad_x.addcmul_(x, c1[None, :, None, None]).add_(c0[None, :, None, None])
+        return grad_x, grad_weight, grad_bias, None, None, None, None
+
+
+TRAINING_PATHS = ("fused", "eager", "static")
+"""The implementations `SerPreTrainedModel.set_training_path` chooses between."""
+
+
 class SerConvBlock(nn.Module):
     """Conv ("same" padding) -> BatchNorm -> ELU -> max-pool -> dropout, on one chunk.
 
     ELU is increasing, so it commutes with max-pooling: it runs after the pool, on 4-16x fewer values,
-    with the same result. The pool itself is two reshaped max reductions when the map divides evenly:
-    the values of `nn.MaxPool2d`, several times faster on the CPU.
+    with the same result. Two implementations of the same function:
+    - eager (inference, and training with `fused_training = False`): the modules in order; the pool is
+      two reshaped max reductions when the map divides evenly, the values of `nn.MaxPool2d`, several
+      times faster on the CPU;
+    - fused (training with gradients, the default): channels-last convolution, then
+      `_NormPoolEluDropout`, whose backward avoids the full-size passes that dominate a CPU training step.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: tuple[int, int], dropout: float):
@@ -36,6 +111,7 @@ class SerConvBlock(nn.Module):
         self.activation = nn.ELU()
         self.pool = nn.MaxPool2d(pool, stride=pool)
         self.dropout = nn.Dropout(dropout)
+        self.fused_training = True
 
     def _max_pool(self, x: torch.Tensor) -> torch.Tensor:
         kh, kw = self.pool.kernel_size
@@ -44,7 +120,58 @@ class SerConvBlock(nn.Module):
             return self.pool(x)
         return x.unflatten(3, (width // kw, kw)).amax(4).unflatten(2, (height // kh, kh)).amax(3)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def dropout_mask(self, shape: tuple[int, ...], device: torch.device) -> torch.Tensor | None:
+        """Dropout's multipliers for a channels-last map of `shape`: 0 or 1 / (1 - p), None when dropout is off.
+
+        Each value is kept when a uniform 16-bit draw clears p (p rounded to 1/65536; the scale uses the
+        rounded p, so the expectation is exact): four draws per 64-bit random word, about 3x faster than
+        `bernoulli_` or `rand` on the CPU.
+        """
+        drop = round(self.dropout.p * 65536)
+        if drop == 0:
+            return None
+        n, c, h, w = shape
+        count = n * c * h * w
+        words = torch.randint(-(2**63), 2**63 - 1, ((count + 3) // 4,), dtype=torch.int64, device=device)
+        draws = words.view(torch.int16)[:count].view(n, h, w, c).permute(0, 3, 1, 2)
+        return (draws >= drop - 32768).to(torch.float32).mul_(65536 / (65536 - drop))
+
+    def _fused_forward(self, x: torch.Tensor) -> torch.Tensor:
+        norm = self.norm
+        if x.shape[1] == 1:  # one channel: strides that say channels-last, so the convolution picks that layout
+            x = x.contiguous().as_strided(x.shape, (x.shape[2] * x.shape[3], 1, x.shape[3], 1))
+        x = x.contiguous(memory_format=torch.channels_last)
+        x = nn.functional.conv2d(x, self.conv.weight.contiguous(memory_format=torch.channels_last), self.conv.bias,
+                                 padding=self.conv.padding)
+        with torch.no_grad():  # batch statistics; their gradient is part of the Function's backward
+            mean, var, count = _channel_moments(x.detach())
+        _update_running_stats(norm, mean, var, count)
+        invstd = (var + norm.eps).rsqrt()
+        kernel = tuple(self.pool.kernel_size)
+        keep = self.dropout_mask((x.shape[0], x.shape[1], x.shape[2] // kernel[0], x.shape[3] // kernel[1]), x.device)
+        return _NormPoolEluDropout.apply(x, norm.weight, norm.bias, mean, invstd, keep, kernel)
+
+    def _masked_norm(self, x: torch.Tensor, chunk_weights: torch.Tensor) -> torch.Tensor:
+        """Training-mode BatchNorm whose batch statistics cover the chunks with weight 1 only: padded
+        chunks pass through the CNN (static shapes) without changing what the real ones see."""
+        norm = self.norm
+        x = x.float()  # statistics in float32 also under autocast, as nn.BatchNorm2d computes them
+        weights = chunk_weights.to(x.dtype)[:, None, None, None]
+        count = weights.sum() * x.shape[2] * x.shape[3]
+        mean = (x * weights).sum((0, 2, 3)) / count
+        var = ((x - mean[None, :, None, None]).square() * weights).sum((0, 2, 3)) / count
+        _update_running_stats(norm, mean.detach(), var.detach(), count)
+        scale = norm.weight * (var + norm.eps).rsqrt()
+        return x * scale[None, :, None, None] + (norm.bias - mean * scale)[None, :, None, None]
+
+    def forward(self, x: torch.Tensor, chunk_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """`chunk_weights` (chunks,): 1 for real chunks, 0 for padding, which training-mode BatchNorm leaves
+        out of its statistics; None when every chunk is real."""
+        if chunk_weights is not None and self.norm.training:  # also BatchNorm re-estimation in eval mode
+            return self.dropout(self.activation(self._max_pool(self._masked_norm(self.conv(x), chunk_weights))))
+        fused = self.fused_training and self.training and self.norm.training and torch.is_grad_enabled()
+        if fused and not torch.is_autocast_enabled(x.device.type):  # mixed precision: the eager modules
+            return self._fused_forward(x)
         return self.dropout(self.activation(self._max_pool(self.norm(self.conv(x)))))
 
 
@@ -67,8 +194,11 @@ class SerChunkEncoder(nn.Module):
             in_channels = channels
         self.blocks = nn.Sequential(*blocks)
 
-    def forward(self, chunks: torch.Tensor) -> torch.Tensor:
-        return self.blocks(chunks.unsqueeze(1)).flatten(1)
+    def forward(self, chunks: torch.Tensor, chunk_weights: torch.Tensor | None = None) -> torch.Tensor:
+        x = chunks.unsqueeze(1)
+        for block in self.blocks:
+            x = block(x, chunk_weights)
+        return x.flatten(1)
 
 
 def reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -156,6 +286,23 @@ class SerPreTrainedModel(PreTrainedModel):
         }
         return super().save_pretrained(save_directory, *args, **kwargs)
 
+    def set_training_path(self, path: str) -> None:
+        """How training-mode forwards with gradients run; every path computes the same function (tested):
+        - "fused" (default): padded chunks skipped, each conv block a channels-last convolution plus a
+          fused BatchNorm / max-pool / ELU / dropout with its own backward: the fastest on the CPU;
+        - "eager": padded chunks skipped, the plain modules (the reference);
+        - "static": no shape or branch depends on the data (padded chunks go through the CNN and are left
+          out of BatchNorm's statistics, nothing waits for the device), for `torch.compile` and CUDA graphs.
+        Inference (eval mode or no gradients) always runs the eager modules, or static shapes under "static".
+        """
+        if path not in TRAINING_PATHS:
+            raise ValueError(f"training path must be one of {TRAINING_PATHS}, got {path!r}")
+        for module in self.modules():
+            if isinstance(module, SerConvBlock):
+                module.fused_training = path == "fused"
+            elif isinstance(module, SerModel):
+                module.static_shapes = path == "static"
+
     def _init_weights(self, module):
         """He init for the ELU convolutions, Xavier for LSTM and dense layers, LSTM forget-gate bias 1."""
         if isinstance(module, nn.Conv2d):
@@ -181,8 +328,11 @@ class SerPreTrainedModel(PreTrainedModel):
                         init.ones_(param[hidden : 2 * hidden])
 
 
-def _chunk_lengths(input_values: torch.Tensor, chunk_mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Boolean chunk mask and the number of real chunks per clip; real chunks must come first."""
+def _chunk_lengths(
+    input_values: torch.Tensor, chunk_mask: torch.Tensor | None, check_empty: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Boolean chunk mask and the number of real chunks per clip; real chunks must come first.
+    `check_empty=False` skips the check for clips without chunks, which waits for the device."""
     if input_values.ndim != 4:
         raise ValueError(
             "input_values must be (batch, chunks, mel bands, chunk frames) as made by SerFeatureExtractor, got "
@@ -195,7 +345,7 @@ def _chunk_lengths(input_values: torch.Tensor, chunk_mask: torch.Tensor | None) 
         if mask.shape != input_values.shape[:2]:
             raise ValueError(f"chunk_mask shape {tuple(mask.shape)} does not match input_values {tuple(input_values.shape[:2])}")
     lengths = mask.sum(-1)
-    if bool((lengths == 0).any()):
+    if check_empty and bool((lengths == 0).any()):
         raise ValueError("every clip needs at least one real chunk (a row of chunk_mask is all zeros)")
     return mask, lengths
 
@@ -216,6 +366,7 @@ class SerModel(SerPreTrainedModel):
             else None
         )
         self.attention = SerAdditiveAttention(config.summary_size) if config.use_attention else None
+        self.static_shapes = False
         self.post_init()
 
     def forward(
@@ -232,9 +383,12 @@ class SerModel(SerPreTrainedModel):
                 f"input_values chunks are {tuple(input_values.shape[2:])} (bands, frames) but this model reads "
                 f"{expected}: use the feature extractor saved with the model"
             )
-        mask, lengths = _chunk_lengths(input_values, chunk_mask)
+        mask, lengths = _chunk_lengths(input_values, chunk_mask, check_empty=not self.static_shapes)
         batch, steps = mask.shape
-        if torch.onnx.is_in_onnx_export():  # one graph for every batch: padded chunks are encoded, then zeroed
+        if self.static_shapes:  # no shape depends on the mask: padded chunks are encoded, left out of BatchNorm, zeroed
+            features = self.chunk_encoder(input_values.flatten(0, 1), mask.flatten()).view(batch, steps, -1)
+            features = features * mask[:, :, None]
+        elif torch.onnx.is_in_onnx_export():  # one graph for every batch: padded chunks are encoded, then zeroed
             features = self.chunk_encoder(input_values.flatten(0, 1)).view(batch, steps, -1) * mask[:, :, None]
         elif bool(mask.all()):
             features = self.chunk_encoder(input_values.flatten(0, 1)).view(batch, steps, -1)

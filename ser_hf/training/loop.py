@@ -185,6 +185,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         train_loader.set_epoch(epoch)  # accelerate passes it to TrainingItems.set_epoch, also after a resume
         model.train()
         start, total_loss, seen = time.perf_counter(), torch.zeros((), device=accelerator.device), 0
+        epoch_start = start
         progress = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=not accelerator.is_local_main_process, leave=False)
         for batch in progress:
             features, labels = features_for(batch, bank, extractor, augmenter, epoch)
@@ -214,6 +215,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         accelerator.log(record, step=epoch + 1)
         accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
         stop = args.early_stopping_patience and state["epochs_without_gain"] >= args.early_stopping_patience
+        state["run_seconds"] = state.get("run_seconds", 0.0) + time.perf_counter() - epoch_start  # with evaluation
         if (epoch + 1) % args.save_every == 0 or epoch + 1 == args.epochs or stop:
             save_checkpoint(accelerator, output_dir, epoch + 1, state)
         if stop:
@@ -221,6 +223,9 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
             break
 
     accelerator.wait_for_everyone()
+    state.update(device=str(accelerator.device), training_path=plan.training_path, torch_compile=plan.compile_mode or "no")
+    if accelerator.device.type == "cuda":
+        state["peak_device_memory_mb"] = round(torch.cuda.max_memory_allocated(accelerator.device) / 2**20, 1)
     load_best(accelerator, model, best_dir)
     results = {"validation": None, "test": None}
     for part, loader in (("validation", val_loader), ("test", test_loader)):

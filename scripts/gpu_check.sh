@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The prepared GPU check: on a bare GPU machine without network (after scripts/gpu_prepare.sh here),
+# installs the package, trains side by side on the one GPU
+#   - Model 2 and Model 1 (uniform noise, as the paper) on the paper split for the paper's 200 epochs,
+#   - Model 2 on the speaker split (100 epochs),
+#   - Model 2 on the paper split in bf16 autocast (does the accuracy hold?),
+# each with the GPU training path (static shapes, torch.compile with CUDA graphs, fused AdamW), and
+# prints a table: wall time, epochs/s, test accuracy, peak GPU memory; the logs and the table go to
+# $OUT (or runs/gpu-check).
+#   bash scripts/gpu_check.sh
+# Dry run of the same code path on the CPU, a few epochs:
+#   DEVICE=cpu EPOCHS=2 SPEAKER_EPOCHS=1 bash scripts/gpu_check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EPOCHS="${EPOCHS:-200}"
+SPEAKER_EPOCHS="${SPEAKER_EPOCHS:-100}"
+DEVICE="${DEVICE:-cuda}"
+OUT="${OUT:-runs/gpu-check}"
+RUNS="${RUNS:-runs/gpu-check-runs}"
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$OUT" "$RUNS"
+
+if [ -d .whl ]; then  # datasets, evaluate, soundfile, cffi... that the GPU image lacks
+    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+    export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+if ! "$PYTHON" -c "import ser_hf.model_cards" 2>/dev/null; then
+    "$PYTHON" -m pip install -q --no-deps --no-build-isolation -e .
+fi
+export SER_HF_RAVDESS_DIR="${SER_HF_RAVDESS_DIR:-$PWD/data/ravdess-16k}"
+export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # several processes share the card's memory
+export TOKENIZERS_PARALLELISM=false
+"$PYTHON" - <<'EOF' | tee "$OUT/environment.txt"
+import platform, torch, transformers, accelerate
+print("python", platform.python_version(), "torch", torch.__version__, "transformers", transformers.__version__,
+      "accelerate", accelerate.__version__)
+print("device:", torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU (CPU dry run)")
+EOF
+
+launch=("$PYTHON" -m accelerate.commands.launch --num_processes 1 --num_machines 1 --dynamo_backend no)
+[ "$DEVICE" = cpu ] && launch+=(--cpu)
+common=(--training_path static --torch_compile reduce-overhead --seed 0 --overwrite_output_dir)
+run() {  # NAME PRECISION TRAIN-OPTIONS...: one training in the background, its wall time in $RUNS/NAME.wall-ms
+    local name="$1" precision="$2"
+    shift 2
+    (
+        t0=$(date +%s%N)
+        "${launch[@]}" --mixed_precision "$precision" scripts/train.py --output_dir "$RUNS/$name" "$@" "${common[@]}" \
+            >"$OUT/$name.log" 2>&1 || echo "$name failed: see $OUT/$name.log"
+        echo $(( ($(date +%s%N) - t0) / 1000000 )) >"$RUNS/$name.wall-ms"
+    ) &
+}
+start=$(date +%s)
+run m2-paper no --model 2 --split paper --epochs "$EPOCHS"
+run m1-paper no --model 1 --split paper --epochs "$EPOCHS" --noise_type uniform
+run m2-speaker no --model 2 --split speaker --epochs "$SPEAKER_EPOCHS"
+run m2-paper-bf16 bf16 --model 2 --split paper --epochs "$EPOCHS"
+wait
+echo "all runs: $(( $(date +%s) - start )) s wall"
+
+"$PYTHON" - "$RUNS" "$OUT" <<'EOF'
+import json, sys
+from pathlib import Path
+runs, out = Path(sys.argv[1]), Path(sys.argv[2])
+rows = ["| run | device | epochs | wall time (s) | epochs/s | train+eval s/epoch | test accuracy | macro-F1 | peak GPU memory (MB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+for folder in sorted(p for p in runs.iterdir() if p.is_dir()):
+    metrics_file = folder / "metrics.json"
+    if not metrics_file.exists():
+        rows.append(f"| {folder.name} | failed: no metrics.json | | | | | | | |")
+        continue
+    m = json.loads(metrics_file.read_text())
+    wall_file = runs / f"{folder.name}.wall-ms"
+    wall = int(wall_file.read_text()) / 1000 if wall_file.exists() else float("nan")
+    epochs = m["epochs_run"]
+    rows.append(f"| {folder.name} ({m['mixed_precision']}) | {m['device']} | {epochs} | {wall:.0f} | {epochs / wall:.2f} | "
+                f"{m['run_seconds'] / epochs:.2f} | {100 * m['test']['accuracy']:.1f} % | {100 * m['test']['macro_f1']:.1f} % | "
+                f"{m['peak_device_memory_mb'] or '-'} |")
+table = "\n".join(rows)
+print(table)
+(out / "table.md").write_text(table + "\n")
+EOF
