@@ -138,10 +138,36 @@ def bench_inference(clip: np.ndarray, extractor, repeats: int, batch: int = 64) 
 
 # ---------------------------------------------------------------------------------------- 3. training
 
+def glibc_allocator(mode: str) -> None:
+    """`default`: glibc's settings in a warmed-up process (blocks over 32 MB mapped afresh and unmapped
+    when freed); `heap`: what `ser-hf train` sets on the CPU (`keep_cpu_memory_mapped`)."""
+    import ctypes
+
+    from ser_hf.training.step import keep_cpu_memory_mapped
+
+    if mode == "heap":
+        keep_cpu_memory_mapped()
+        return
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+    libc.mallopt(M_MMAP_MAX, 65536)
+    libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20)  # where glibc's dynamic threshold ends up
+    libc.mallopt(M_TRIM_THRESHOLD, 64 * 2**20)
+
+
+TRAINING_VARIANTS = {  # name: (training path, allocator)
+    "eager": ("eager", "default"),  # the plain eager model, as training ran before the fused path
+    "eager_heap": ("eager", "heap"),  # the same with the allocator setting alone
+    "fused": ("fused", "heap"),  # what `ser-hf train` runs on the CPU now
+}
+
+
 def bench_training(paths: list[Path], extractor, steps: int, batch_size: int = 32) -> dict:
     """Training steps as `ser-hf train` runs them (trimmed clips in a `WaveformBank`, one clean and one
-    AWGN copy per clip, `features_for`, `TrainStep` with AdamW and clipping), the eager modules against
-    the fused CPU path, interleaved batch by batch in this one process; samples/s from median step times."""
+    AWGN copy per clip, `features_for`, `TrainStep` with AdamW and clipping): the plain eager model with
+    glibc's default allocator, the same with the allocator setting of `ser-hf train`, and the fused CPU
+    path with that setting, interleaved batch by batch in this one process (the allocator switched
+    before each step); samples/s from median step times, the ratio as the median of the per-batch ratios."""
     from accelerate import Accelerator
     from transformers import get_scheduler
 
@@ -165,25 +191,31 @@ def bench_training(paths: list[Path], extractor, steps: int, batch_size: int = 3
     out = {}
     for number, cls in ser_hf.MODEL_CLASSES.items():
         runs = {}
-        for path in ("eager", "fused"):
+        for name, (path, allocator) in TRAINING_VARIANTS.items():
             torch.manual_seed(number)
             model = cls(cls.config_class()).train()
             model.set_training_path(path)
             optimizer = make_optimizer(model, args, accelerator.device)
             scheduler = get_scheduler("constant", optimizer)
-            runs[path] = (TrainStep(model, optimizer, scheduler, accelerator, StepPlan(path, None), max_grad_norm=args.max_grad_norm), [])
+            step = TrainStep(model, optimizer, scheduler, accelerator, StepPlan(path, None), max_grad_norm=args.max_grad_norm)
+            runs[name] = (step, allocator, [])
         batches = itertools.cycle(loader)
         for index in range(steps + 1):  # the first step of each is a warm-up
             batch = next(batches)
-            for step, times in runs.values():
+            for step, allocator, times in runs.values():
+                glibc_allocator(allocator)
                 start = time.perf_counter()
                 features, labels = features_for(batch, bank, extractor, augmenter)
                 float(step(features, labels))
                 if index:
                     times.append(time.perf_counter() - start)
-        medians = {path: statistics.median(times) for path, (_, times) in runs.items()}
-        out[f"model{number}"] = {"eager_samples_per_s": batch_size / medians["eager"], "fused_samples_per_s": batch_size / medians["fused"],
-                                 "ratio": medians["eager"] / medians["fused"], "steps": steps, "batch_size": batch_size}
+        glibc_allocator("default")
+        row = {f"{name}_samples_per_s": batch_size / statistics.median(times) for name, (_, _, times) in runs.items()}
+        # the ratio of each batch's eager and fused steps, run back to back: slow drifts of a shared machine cancel
+        pairs = [eager / fused for eager, fused in zip(runs["eager"][2], runs["fused"][2])]
+        row.update(ratio=statistics.median(pairs), ratio_quartiles=statistics.quantiles(pairs, n=4)[::2],
+                   steps=steps, batch_size=batch_size)
+        out[f"model{number}"] = row
     return out
 
 
@@ -270,7 +302,8 @@ def table(results: dict) -> str:
                      f"{w2v['batch64_clips_per_s']:.1f} | {m['batch64_clips_per_s'] / w2v['batch64_clips_per_s']:.1f} |")
     for n in (1, 2):
         t = tr[f"model{n}"]
-        lines.append(f"| Model {n} training, batch {t['batch_size']} with AWGN, CPU (samples/s): fused path vs eager modules | "
+        lines.append(f"| Model {n} training, batch {t['batch_size']} with AWGN, CPU (samples/s): fused path vs plain eager model "
+                     f"(eager with the allocator setting alone: {t['eager_heap_samples_per_s']:.1f}) | "
                      f"{t['fused_samples_per_s']:.1f} | {t['eager_samples_per_s']:.1f} | {t['ratio']:.2f} |")
     for name, row in results.get("hour", {}).items():
         lines.append(f"| {name}: {row['duration'] / 60:.0f} min recording, real-time factor / peak RSS (MB; "

@@ -18,6 +18,7 @@ DEVICE="${DEVICE:-cuda}"
 OUT="${OUT:-runs/gpu-check}"
 RUNS="${RUNS:-runs/gpu-check-runs}"
 PYTHON="${PYTHON:-python3}"
+rm -rf "$RUNS"
 mkdir -p "$OUT" "$RUNS"
 
 if [ -d .whl ]; then  # datasets, evaluate, soundfile, cffi... that the GPU image lacks
@@ -37,26 +38,41 @@ print("python", platform.python_version(), "torch", torch.__version__, "transfor
 print("device:", torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU (CPU dry run)")
 EOF
 
+# decode and cache the corpus once, before the runs share it
+"$PYTHON" -c "
+import ser_hf
+from ser_hf.data.common import decode_waveforms
+from ser_hf.data.ravdess import default_cache_dir, load_ravdess
+decode_waveforms(load_ravdess(None), ser_hf.SerFeatureExtractor(), cache_dir=str(default_cache_dir() / 'waveforms'))
+"
+
 launch=("$PYTHON" -m accelerate.commands.launch --num_processes 1 --num_machines 1 --dynamo_backend no)
 [ "$DEVICE" = cpu ] && launch+=(--cpu)
 common=(--training_path static --torch_compile reduce-overhead --seed 0 --overwrite_output_dir)
-run() {  # NAME PRECISION TRAIN-OPTIONS...: one training in the background, its wall time in $RUNS/NAME.wall-ms
+[ "$DEVICE" = cpu ] || common+=(--cuda_sync_debug warn)  # every host synchronisation of a step is logged
+run() {  # NAME PRECISION TRAIN-OPTIONS...: one training in the background, its start and end time in $RUNS/NAME.wall
     local name="$1" precision="$2"
     shift 2
     (
-        t0=$(date +%s%N)
+        t0=$EPOCHREALTIME
+        status=0
         "${launch[@]}" --mixed_precision "$precision" scripts/train.py --output_dir "$RUNS/$name" "$@" "${common[@]}" \
-            >"$OUT/$name.log" 2>&1 || echo "$name failed: see $OUT/$name.log"
-        echo $(( ($(date +%s%N) - t0) / 1000000 )) >"$RUNS/$name.wall-ms"
+            >"$OUT/$name.log" 2>&1 || status=$?
+        echo "$t0 $EPOCHREALTIME" >"$RUNS/$name.wall"
+        [ "$status" = 0 ] || echo "$name failed (exit $status): see $OUT/$name.log"
+        exit "$status"
     ) &
+    pids+=($!)
 }
-start=$(date +%s)
+pids=()
+start=$EPOCHREALTIME
 run m2-paper no --model 2 --split paper --epochs "$EPOCHS"
 run m1-paper no --model 1 --split paper --epochs "$EPOCHS" --noise_type uniform
 run m2-speaker no --model 2 --split speaker --epochs "$SPEAKER_EPOCHS"
 run m2-paper-bf16 bf16 --model 2 --split paper --epochs "$EPOCHS"
-wait
-echo "all runs: $(( $(date +%s) - start )) s wall"
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
+echo "all runs: $start $EPOCHREALTIME (start and end, seconds)" 
 
 "$PYTHON" - "$RUNS" "$OUT" <<'EOF'
 import json, sys
@@ -70,8 +86,9 @@ for folder in sorted(p for p in runs.iterdir() if p.is_dir()):
         rows.append(f"| {folder.name} | failed: no metrics.json | | | | | | | |")
         continue
     m = json.loads(metrics_file.read_text())
-    wall_file = runs / f"{folder.name}.wall-ms"
-    wall = int(wall_file.read_text()) / 1000 if wall_file.exists() else float("nan")
+    wall_file = runs / f"{folder.name}.wall"
+    t0, t1 = (float(v) for v in wall_file.read_text().split()) if wall_file.exists() else (0.0, float("nan"))
+    wall = t1 - t0
     epochs = m["epochs_run"]
     rows.append(f"| {folder.name} ({m['mixed_precision']}) | {m['device']} | {epochs} | {wall:.0f} | {epochs / wall:.2f} | "
                 f"{m['run_seconds'] / epochs:.2f} | {100 * m['test']['accuracy']:.1f} % | {100 * m['test']['macro_f1']:.1f} % | "
@@ -80,3 +97,4 @@ table = "\n".join(rows)
 print(table)
 (out / "table.md").write_text(table + "\n")
 EOF
+[ "$failed" = 0 ] || { echo "$failed run(s) failed"; exit 1; }

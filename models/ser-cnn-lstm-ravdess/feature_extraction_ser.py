@@ -108,7 +108,18 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
     def to_dict(self):
         output = super().to_dict()
         output.pop("mel_filters", None)  # derived from the other fields
+        output.pop("_device_constants", None)
         return output
+
+    def _constant(self, name: str, device: torch.device) -> torch.Tensor:
+        """The Mel filters (`mel_filters`) or the global `mean` / `std` as a tensor on `device`, made once per
+        device: copying them to a GPU for every batch would make each batch wait for the device."""
+        cache = self.__dict__.setdefault("_device_constants", {})
+        key = (name, str(device))
+        if key not in cache:
+            value = torch.from_numpy(self.mel_filters) if name == "mel_filters" else torch.tensor(getattr(self, name))
+            cache[key] = value.to(device)
+        return cache[key]
 
     @property
     def min_samples(self) -> int:
@@ -279,7 +290,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
             return_complex=True,
         )
         power = spectrum.real.pow(2) + spectrum.imag.pow(2)
-        filters = torch.from_numpy(self.mel_filters).to(waveforms.device)
+        filters = self._constant("mel_filters", waveforms.device)
         mel = torch.matmul(filters.T, power)
         log_mel = 10 * torch.log10(mel.clamp_min(1e-10))
         frames = lengths // self.hop_length + 1
@@ -293,8 +304,8 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         if self.normalization == "none":
             return log_mel
         if self.normalization == "global":
-            mean = torch.tensor(self.mean, device=log_mel.device)[None, :, None]
-            std = torch.tensor(self.std, device=log_mel.device)[None, :, None]
+            mean = self._constant("mean", log_mel.device)[None, :, None]
+            std = self._constant("std", log_mel.device)[None, :, None]
             return (log_mel - mean) / std.clamp_min(1e-5)
         valid = (torch.arange(log_mel.shape[-1], device=log_mel.device) < frames[:, None])[:, None, :]
         count = valid.sum(dim=(1, 2), keepdim=True) * log_mel.shape[1]

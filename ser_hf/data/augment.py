@@ -97,7 +97,7 @@ class WaveformAugmenter:
         device = waveforms.device
         noise_epoch = 0 if cfg.noise_mode == "copies" else epoch
         out = waveforms.clone()
-        index = torch.tensor(noisy_rows, device=device)
+        index = _on_device(torch.tensor(noisy_rows), device)
         gens = [_generator(device, self.seed, noise_epoch, int(rows[i]), int(copies[i])) for i in noisy_rows]
         draws = torch.stack([torch.rand(3, generator=g, device=device) for g in gens])  # snr, gain, shift
         wave, lens = waveforms[index], lengths[index]
@@ -115,7 +115,7 @@ class WaveformAugmenter:
         if not (cfg.freq_mask_param or cfg.time_mask_param) or not bool((copies > 0).any()):
             return input_values
         out = input_values.clone()
-        rows = copies > 0
+        rows = _on_device((copies > 0).nonzero().flatten(), out.device)
         masked = out[rows]
         if cfg.freq_mask_param:
             masked = AF.mask_along_axis_iid(masked, cfg.freq_mask_param, 0.0, axis=2)
@@ -123,6 +123,13 @@ class WaveformAugmenter:
             masked = AF.mask_along_axis_iid(masked, cfg.time_mask_param, 0.0, axis=3)
         out[rows] = masked
         return out
+
+
+def _on_device(index: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A small host tensor on `device`; to a GPU through pinned memory, so the copy does not wait for it."""
+    if device.type == "cuda":
+        return index.pin_memory().to(device, non_blocking=True)
+    return index.to(device)
 
 
 def _circular_shift(waveforms: torch.Tensor, lengths: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:

@@ -79,6 +79,10 @@ class TrainArguments:
         metadata={"help": "how training steps run (same results): fused kernels (CPU), eager modules (reference), "
                           "static shapes (compiled, GPU); auto: fused on the CPU, static on a GPU"},
     )
+    cuda_sync_debug: Literal["off", "warn", "error"] = field(
+        default="off",
+        metadata={"help": "torch.cuda.set_sync_debug_mode during training steps: warn or fail on every host synchronisation"},
+    )
     torch_compile: Literal["auto", "no", "default", "reduce-overhead", "max-autotune"] = field(
         default="auto",
         metadata={"help": "torch.compile mode of the training forward (needs static shapes); auto: "

@@ -37,7 +37,14 @@ class WaveformBank:
     def batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, longest) zero-padded waveforms of `rows` and their lengths; with `static_shapes` the
         width is the longest clip of the bank."""
-        rows = rows.to(self.offsets.device)
+        if self.samples.device.type == "cpu":  # slices copied into a zero batch: no index tensor to build
+            starts, lengths = self.offsets[rows], self.lengths[rows]
+            width = self.max_length if self.static_shapes else int(lengths.max())
+            out = torch.zeros(len(rows), width)
+            for row, start, length in zip(out, starts.tolist(), lengths.tolist()):
+                row[:length] = self.samples[start : start + length]
+            return out, lengths
+        rows = rows.to(self.offsets.device, non_blocking=True)  # pinned by the loader on a GPU: no wait
         lengths = self.lengths[rows]
         width = self.max_length if self.static_shapes else int(lengths.max())
         positions = torch.arange(width, device=rows.device)
@@ -59,7 +66,7 @@ def features_for(batch: dict, bank: WaveformBank, extractor, augmenter=None, epo
         features = extractor.extract_batch(waveforms, lengths, trim_silence=False, num_chunks=num_chunks)  # trimmed when decoded
     if augmenter is not None:
         features["input_values"] = augmenter.spec_augment(features["input_values"], copies)
-    return features, bank.labels[rows.to(bank.labels.device)]
+    return features, bank.labels[rows.to(bank.labels.device, non_blocking=True)]
 
 
 class TrainingItems(Dataset):

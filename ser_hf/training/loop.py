@@ -31,7 +31,7 @@ from .checkpoints import (
     save_best,
     save_checkpoint,
 )
-from .step import TrainStep, make_optimizer, plan_steps
+from .step import TrainStep, keep_cpu_memory_mapped, make_optimizer, plan_steps
 from .validation import predict_rows, recalibrate_batchnorm, score, spread
 
 __all__ = ["STATE_FILE", "OutputDirError", "TrainingArgumentError", "build_model", "load_split", "train"]
@@ -144,6 +144,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     elif args.normalization != "utterance":
         raise TrainingArgumentError(f"--normalization must be utterance or global, got {args.normalization!r}")
     bank.static_shapes = plan.static_shapes
+    if accelerator.device.type == "cpu":
+        keep_cpu_memory_mapped()
 
     model = build_model(model_args, len(label_names), dict(enumerate(label_names)))
     model.set_training_path(plan.training_path)
@@ -151,13 +153,18 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     # loaders yield host tensors of row numbers: the bank gathers on the device, and the augmenter's
     # per-row seeds are read on the host without waiting for the device
     make_loader = lambda items, size: accelerator.prepare_data_loader(  # noqa: E731
-        torch.utils.data.DataLoader(items, batch_size=size, collate_fn=collate, shuffle=False), device_placement=False
+        torch.utils.data.DataLoader(items, batch_size=size, collate_fn=collate, shuffle=False,
+                                    pin_memory=accelerator.device.type == "cuda"),
+        device_placement=False,
     )
     train_loader = make_loader(TrainingItems(split.train, copies, args.seed), args.batch_size)
     val_loader = make_loader(EvaluationItems(split.validation), args.eval_batch_size)
     test_loader = make_loader(EvaluationItems(split.test), args.eval_batch_size)
     calibration_loader = make_loader(EvaluationItems(spread(split.train, args.bn_recalibration_samples)), args.eval_batch_size)
-    optimizer = make_optimizer(model, args, accelerator.device)
+    try:
+        optimizer = make_optimizer(model, args, accelerator.device)
+    except ValueError as error:
+        raise TrainingArgumentError(str(error)) from None
     steps_per_epoch = len(train_loader)
     scheduler = get_scheduler(
         args.lr_scheduler,
@@ -187,10 +194,15 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         start, total_loss, seen = time.perf_counter(), torch.zeros((), device=accelerator.device), 0
         epoch_start = start
         progress = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=not accelerator.is_local_main_process, leave=False)
+        sync_debug = accelerator.device.type == "cuda" and args.cuda_sync_debug != "off"
+        if sync_debug:
+            torch.cuda.set_sync_debug_mode(args.cuda_sync_debug)
         for batch in progress:
             features, labels = features_for(batch, bank, extractor, augmenter, epoch)
             total_loss += step(features, labels)
             seen += len(labels)
+        if sync_debug:
+            torch.cuda.set_sync_debug_mode("default")
         train_loss = float(accelerator.reduce(total_loss, "sum")) / max(
             1, int(accelerator.reduce(torch.tensor(seen, device=accelerator.device), "sum"))
         )
