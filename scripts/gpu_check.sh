@@ -8,8 +8,8 @@
 # prints a table: wall time, epochs/s, test accuracy, peak GPU memory; the logs and the table go to
 # $OUT (or runs/gpu-check).
 #   bash scripts/gpu_check.sh
-# Dry run of the same code path on the CPU, a few epochs:
-#   DEVICE=cpu EPOCHS=2 SPEAKER_EPOCHS=1 bash scripts/gpu_check.sh
+# Dry run of the same code path on the CPU, one short epoch each (EXTRA_ARGS go to every run):
+#   DEVICE=cpu EPOCHS=1 SPEAKER_EPOCHS=1 EXTRA_ARGS="--noise_mode none --bn_recalibration_samples 64" bash scripts/gpu_check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS="${EPOCHS:-200}"
@@ -49,6 +49,8 @@ decode_waveforms(load_ravdess(None), ser_hf.SerFeatureExtractor(), cache_dir=str
 launch=("$PYTHON" -m accelerate.commands.launch --num_processes 1 --num_machines 1 --dynamo_backend no)
 [ "$DEVICE" = cpu ] && launch+=(--cpu)
 common=(--training_path static --torch_compile reduce-overhead --seed 0 --overwrite_output_dir)
+read -r -a extra <<<"${EXTRA_ARGS:-}"
+common+=("${extra[@]}")
 [ "$DEVICE" = cpu ] || common+=(--cuda_sync_debug warn)  # every host synchronisation of a step is logged
 run() {  # NAME PRECISION TRAIN-OPTIONS...: one training in the background, its start and end time in $RUNS/NAME.wall
     local name="$1" precision="$2"
@@ -90,7 +92,7 @@ for folder in sorted(p for p in runs.iterdir() if p.is_dir()):
     t0, t1 = (float(v) for v in wall_file.read_text().split()) if wall_file.exists() else (0.0, float("nan"))
     wall = t1 - t0
     epochs = m["epochs_run"]
-    rows.append(f"| {folder.name} ({m['mixed_precision']}) | {m['device']} | {epochs} | {wall:.0f} | {epochs / wall:.2f} | "
+    rows.append(f"| {folder.name} ({m['mixed_precision']}) | {m['device']} | {epochs} | {wall:.0f} | {epochs / wall:.3g} | "
                 f"{m['run_seconds'] / epochs:.2f} | {100 * m['test']['accuracy']:.1f} % | {100 * m['test']['macro_f1']:.1f} % | "
                 f"{m['peak_device_memory_mb'] or '-'} |")
 table = "\n".join(rows)

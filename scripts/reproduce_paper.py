@@ -110,7 +110,7 @@ def table2(opts) -> None:
             minutes = [r["train_seconds"] / 60 for r in results]
             payload[f"model{model}-{epochs}"] = {"accuracy": acc, "train_minutes": minutes, "commands": [r["command"] for r in results]}
             rows.append(f"| Model {model} | {epochs} | {statistics.mean(minutes):.1f} | {mean_std(acc)} | `{results[0]['command']}` |")
-    write("table2", "Table 2 analog: paper protocol without leakage (80/10/10 stratified, near duplicates kept together)",
+    write("table2", "Table 2 analog: paper protocol without leakage (80/10/10 stratified by emotion over recordings, identical recordings together; `--split paper`)",
           ["Test accuracy (%) mean ± std over seeds " + ", ".join(map(str, opts.seeds)) + "; paper: 96.5 (Model 1), 98.1 (Model 2).", "",
            "| model | epochs | training time (min) | test accuracy (%) | command (seed 0) |", "|---|---:|---:|---:|---|", *rows],
           payload, opts)

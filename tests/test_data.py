@@ -12,7 +12,7 @@ from ser_hf.data.augment import AugmentConfig, WaveformAugmenter, add_noise, mea
 from ser_hf.data.common import CorpusError, decode_waveforms
 from ser_hf.data.corpora import load_corpus
 from ser_hf.data.ravdess import load_ravdess, parse_name
-from ser_hf.data.splits import actor_folds, make_split, recording_groups
+from ser_hf.data.splits import SPLITS, actor_folds, make_split, recording_groups, split_groups
 from ser_hf.training.batches import TrainingItems, WaveformBank
 
 
@@ -95,11 +95,10 @@ def test_other_corpora_map_onto_the_ravdess_labels(tmp_path, corpus, names, expe
 
 def test_splits_are_disjoint_seeded_and_balanced(fake_ravdess):
     dataset = load_ravdess(fake_ravdess)
-    groups = recording_groups(dataset)
-    for name in ("paper", "speaker", "actor-kfold"):
+    for name in SPLITS:
         split = make_split(dataset, name, seed=3, num_folds=2)
         assert sorted(split.train + split.validation + split.test) == list(range(len(dataset)))
-        split.check_disjoint(groups)
+        split.check_disjoint(split_groups(dataset, name))
         again = make_split(dataset, name, seed=3, num_folds=2)
         assert (again.train, again.validation, again.test) == (split.train, split.validation, split.test)
     speaker = make_split(dataset, "speaker")
@@ -107,14 +106,38 @@ def test_splits_are_disjoint_seeded_and_balanced(fake_ravdess):
     assert {genders[a] for a in speaker.test_actors} == {"male", "female"}
 
 
-def test_near_duplicates_stay_together_in_the_paper_split(fake_ravdess):
+def test_near_duplicates_stay_together_in_the_strict_paper_split(fake_ravdess):
     dataset = load_ravdess(fake_ravdess)
-    split = make_split(dataset, "paper", seed=1)
+    split = make_split(dataset, "paper-strict", seed=1)
     part_of = {row: part for part in ("train", "validation", "test") for row in getattr(split, part)}
     by_group = {}
     for row, group in enumerate(recording_groups(dataset)):
         by_group.setdefault(group, set()).add(part_of[row])
     assert all(len(parts) == 1 for parts in by_group.values())
+
+
+def test_the_paper_split_is_by_recording_and_keeps_identical_recordings_together(fake_ravdess, tmp_path):
+    """`paper` splits recordings (the repetitions of a sentence may fall on both sides, as in the
+    published honest protocol) but never a recording stored twice: a byte copy under another name."""
+    import shutil
+
+    root = tmp_path / "ravdess"
+    shutil.copytree(fake_ravdess, root)
+    source = root / "Actor_02" / "03-01-03-01-02-01-02.wav"
+    shutil.copy(source, root / "Actor_02" / "03-01-03-01-02-02-02.wav")  # as Actor_07 in the real corpus
+    dataset = load_ravdess(root)
+    ids = list(dataset["id"])
+    twins = [ids.index("03-01-03-01-02-01-02"), ids.index("03-01-03-01-02-02-02")]
+    crossing = 0
+    for seed in range(6):
+        split = make_split(dataset, "paper", seed=seed)
+        part_of = {row: part for part in ("train", "validation", "test") for row in getattr(split, part)}
+        assert part_of[twins[0]] == part_of[twins[1]], seed
+        by_group = {}
+        for row, group in enumerate(recording_groups(dataset)):
+            by_group.setdefault(group, set()).add(part_of[row])
+        crossing += sum(len(parts) > 1 for parts in by_group.values())
+    assert crossing > 0  # repetitions are split by recording, unlike paper-strict
 
 
 def test_awgn_reaches_the_requested_snr():
@@ -175,7 +198,7 @@ def test_no_recording_nor_a_noisy_copy_of_it_crosses_splits(ravdess_decoded):
         hashlib.sha1(bank.batch(torch.tensor([r]))[0].numpy().tobytes()).hexdigest() for r in range(len(dataset))
     ]
     augmenter = WaveformAugmenter(AugmentConfig(noise_mode="copies", noise_copies=2), seed=0)
-    for name in ("paper", "speaker", "actor-kfold"):
+    for name in SPLITS:
         split = make_split(dataset, name, seed=0)
         held_out = split.validation + split.test
         assert not {digests[r] for r in split.train} & {digests[r] for r in held_out}, name

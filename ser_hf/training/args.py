@@ -23,7 +23,11 @@ class DataArguments:
         default=None,
         metadata={"help": "RAVDESS folder, its Zenodo zip, or a Hub dataset id; default $SER_HF_RAVDESS_DIR, else Zenodo"},
     )
-    split: str = field(default="speaker", metadata={"help": "paper | speaker | actor-kfold"})
+    split: Literal["paper", "paper-strict", "speaker", "actor-kfold"] = field(
+        default="speaker",
+        metadata={"help": "paper: 80/10/10 by recording; paper-strict: repetitions of a sentence in one part; "
+                          "speaker: held-out actors; actor-kfold: 6 folds of 4 actors (--fold)"},
+    )
     fold: int = field(default=0, metadata={"help": "test fold of actor-kfold"})
     num_folds: int = field(default=6)
     test_actors: str | None = field(default=None, metadata={"help": "comma-separated test actors (overrides --split)"})

@@ -13,7 +13,7 @@ import sys
 import torch
 
 from ..data.common import decode_waveforms
-from ..data.splits import actor_split, make_split
+from ..data.splits import SPLITS, actor_split, make_split
 from ..metrics import compute_metrics
 from .batches import EvaluationItems, WaveformBank, collate
 
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="model folder or Hub repo id")
     parser.add_argument("--data", default=None, help="corpus folder (RAVDESS also: zip or Hub dataset id; default $SER_HF_RAVDESS_DIR)")
     parser.add_argument("--corpus", default="ravdess", help="ravdess | savee | tess | crema-d | emodb (scored on the classes shared with the model)")
-    parser.add_argument("--split", default="speaker", help="paper | speaker | actor-kfold | all")
+    parser.add_argument("--split", default="speaker", choices=[*SPLITS, "all"], help="the training run's split, or all rows")
     parser.add_argument("--part", default="test", choices=["train", "validation", "test"])
     parser.add_argument("--seed", type=int, default=42, help="seed of the split (as in training)")
     parser.add_argument("--fold", type=int, default=0)
