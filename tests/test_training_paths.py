@@ -158,3 +158,28 @@ def test_static_batches_have_one_shape_and_the_same_features():
     assert not static["chunk_mask"][:, steps:].any()
     real = dynamic["chunk_mask"].bool()
     torch.testing.assert_close(static["input_values"][:, :steps][real], dynamic["input_values"][real])
+
+
+@pytest.mark.parametrize("noise_mode", ["copies", "fresh"])
+def test_the_feature_cache_keeps_fixed_items_and_gives_their_features(noise_mode):
+    from ser_hf.training.batches import FeatureCache
+
+    rng = np.random.default_rng(0)
+    waves = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (20000, 36000, 52000, 41000)]
+    bank = WaveformBank(waves, [0, 1, 2, 3])
+    extractor = ser_hf.SerFeatureExtractor()
+    augmenter = WaveformAugmenter(AugmentConfig(noise_mode=noise_mode, noise_copies=1), seed=0)
+    batch = {"rows": torch.tensor([0, 1, 2, 3]), "copies": torch.tensor([0, 1, 1, 0])}
+    cache = FeatureCache()
+    for static_shapes in (False, True):
+        bank.static_shapes = static_shapes
+        for epoch in (0, 1):
+            reference, labels = features_for(batch, bank, extractor, augmenter, epoch)
+            cached, cached_labels = features_for(batch, bank, extractor, augmenter, epoch, cache)
+            assert torch.equal(cached["chunk_mask"], reference["chunk_mask"]) and torch.equal(cached_labels, labels)
+            real = reference["chunk_mask"].bool()  # padded chunk slots are never read by the model
+            torch.testing.assert_close(cached["input_values"][real], reference["input_values"][real], atol=1e-5, rtol=1e-5)
+    # clean rows always, noisy copies only when their noise is the same every epoch
+    assert set(cache.chunks) == ({(0, 0), (3, 0), (1, 1), (2, 1)} if noise_mode == "copies" else {(0, 0), (3, 0)})
+    again, _ = features_for(batch, bank, extractor, augmenter, 1, cache)
+    assert torch.equal(again["input_values"][again["chunk_mask"].bool()][:1], cache.chunks[0, 0][:1])

@@ -109,6 +109,10 @@ class WaveformAugmenter:
         out[index] = add_noise(wave, lens, snr, cfg.noise_type, gens)
         return out
 
+    def is_fixed(self, copy: int) -> bool:
+        """Whether copy `copy` of a recording is the same waveform in every epoch (clean, or fixed noise)."""
+        return copy == 0 or self.config.noise_mode != "fresh"
+
     def spec_augment(self, input_values: torch.Tensor, copies: torch.Tensor) -> torch.Tensor:
         """Frequency and time masks on the chunks of augmented rows (each chunk its own masks)."""
         cfg = self.config

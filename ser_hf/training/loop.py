@@ -21,7 +21,7 @@ from ..data.common import CorpusError, decode_waveforms
 from ..data.ravdess import default_cache_dir, load_ravdess
 from ..data.splits import Split, actor_split, make_split
 from .args import AugmentArguments, DataArguments, ModelArguments, TrainArguments
-from .batches import EvaluationItems, TrainingItems, WaveformBank, collate, features_for
+from .batches import EvaluationItems, FeatureCache, TrainingItems, WaveformBank, collate, features_for
 from .checkpoints import (
     STATE_FILE,
     OutputDirError,
@@ -174,8 +174,9 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     step = TrainStep(model, optimizer, scheduler, accelerator, plan, args.label_smoothing, args.max_grad_norm)
+    cache = FeatureCache() if args.cache_features else None
     recalibrate = lambda: recalibrate_batchnorm(  # noqa: E731
-        model, calibration_loader, bank, extractor, accelerator, args.bn_recalibration_samples
+        model, calibration_loader, bank, extractor, accelerator, args.bn_recalibration_samples, cache
     )
     augmenter = WaveformAugmenter(augment, seed=args.seed)
 
@@ -198,7 +199,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         if sync_debug:
             torch.cuda.set_sync_debug_mode(args.cuda_sync_debug)
         for batch in progress:
-            features, labels = features_for(batch, bank, extractor, augmenter, epoch)
+            features, labels = features_for(batch, bank, extractor, augmenter, epoch, cache)
             total_loss += step(features, labels)
             seen += len(labels)
         if sync_debug:
@@ -211,7 +212,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         if split.validation or epoch + 1 == args.epochs:
             recalibrate()
         if split.validation:
-            val = score(predict_rows(model, val_loader, bank, extractor, accelerator), len(label_names))
+            val = score(predict_rows(model, val_loader, bank, extractor, accelerator, cache), len(label_names))
             record.update({f"val_{k}": val[k] for k in ("loss", "accuracy", "macro_f1", "uar")})
             current = val[args.metric_for_best_model]
         else:
@@ -242,7 +243,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     results = {"validation": None, "test": None}
     for part, loader in (("validation", val_loader), ("test", test_loader)):
         if len(getattr(split, part)):
-            outcome = predict_rows(model, loader, bank, extractor, accelerator)
+            outcome = predict_rows(model, loader, bank, extractor, accelerator, cache)
             results[part] = score(outcome, len(label_names))
             results[part]["ids"] = [ids[r] for r in outcome["rows"]]
     if accelerator.is_main_process:

@@ -10,7 +10,7 @@ from .batches import features_for
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(model, loader, bank, extractor, accelerator, max_samples: int) -> None:
+def recalibrate_batchnorm(model, loader, bank, extractor, accelerator, max_samples: int, cache=None) -> None:
     """Re-estimates every BatchNorm's running statistics on clean training clips with dropout off.
 
     The paper puts dropout after each pool, right before the next block's BatchNorm: the statistics
@@ -29,7 +29,7 @@ def recalibrate_batchnorm(model, loader, bank, extractor, accelerator, max_sampl
         norm.train()
     seen = 0
     for batch in loader:
-        features, _ = features_for(batch, bank, extractor)
+        features, _ = features_for(batch, bank, extractor, cache=cache)
         model(**features)
         seen += len(batch["rows"]) * accelerator.num_processes
         if seen >= max_samples:
@@ -43,13 +43,13 @@ def recalibrate_batchnorm(model, loader, bank, extractor, accelerator, max_sampl
 
 
 @torch.no_grad()
-def predict_rows(model, loader, bank, extractor, accelerator) -> dict:
+def predict_rows(model, loader, bank, extractor, accelerator, cache=None) -> dict:
     """Predictions for every row of an evaluation loader, gathered across processes, each row once.
     Results stay on the device until the loader is done: one transfer per evaluation."""
     model.eval()
     predictions, references, rows, losses = [], [], [], []
     for batch in loader:
-        features, labels = features_for(batch, bank, extractor)
+        features, labels = features_for(batch, bank, extractor, cache=cache)
         outputs = model(**features)
         batch_rows = batch["rows"].to(labels.device)
         loss = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, reduction="none")
