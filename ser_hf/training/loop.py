@@ -193,7 +193,6 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         train_loader.set_epoch(epoch)  # accelerate passes it to TrainingItems.set_epoch, also after a resume
         model.train()
         start, total_loss, seen = time.perf_counter(), torch.zeros((), device=accelerator.device), 0
-        epoch_start = start
         progress = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=not accelerator.is_local_main_process, leave=False)
         sync_debug = accelerator.device.type == "cuda" and args.cuda_sync_debug != "off"
         if sync_debug:
@@ -228,7 +227,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         accelerator.log(record, step=epoch + 1)
         accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
         stop = args.early_stopping_patience and state["epochs_without_gain"] >= args.early_stopping_patience
-        state["run_seconds"] = state.get("run_seconds", 0.0) + time.perf_counter() - epoch_start  # with evaluation
+        state["run_seconds"] = state.get("run_seconds", 0.0) + time.perf_counter() - start  # with evaluation
         if (epoch + 1) % args.save_every == 0 or epoch + 1 == args.epochs or stop:
             save_checkpoint(accelerator, output_dir, epoch + 1, state)
         if stop:
