@@ -1,40 +1,81 @@
 """ser-hf: speech emotion recognition with the CNN-LSTM and CNN-BiLSTM-attention models of
 Bhanbhro et al. (Signals 2025, 6(2), 22), as Hugging Face transformers classes.
 
-Importing the package registers both models with AutoConfig, AutoModel,
-AutoModelForAudioClassification and AutoFeatureExtractor.
+`import ser_hf` is light (no torch, no transformers), so that `ser-hf --help` and argument errors
+answer at once. The first use of any class below, or `ser_hf.register()`, imports them and registers
+both models with AutoConfig, AutoModel, AutoModelForAudioClassification and AutoFeatureExtractor.
 """
 
-from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForAudioClassification
+from __future__ import annotations
 
-from .configuration_ser import EMOTIONS, SerCnnBiLstmAttentionConfig, SerCnnLstmConfig, SerConfig
-from .feature_extraction_ser import SerFeatureExtractor
-from .modeling_ser import (
-    SerCnnBiLstmAttentionForAudioClassification,
-    SerCnnBiLstmAttentionModel,
-    SerCnnLstmForAudioClassification,
-    SerCnnLstmModel,
-    SerForAudioClassification,
-    SerModel,
-)
+import importlib
 
 __version__ = "0.1.0"
 
-for _config, _base, _head in (
-    (SerCnnLstmConfig, SerCnnLstmModel, SerCnnLstmForAudioClassification),
-    (SerCnnBiLstmAttentionConfig, SerCnnBiLstmAttentionModel, SerCnnBiLstmAttentionForAudioClassification),
-):
-    AutoConfig.register(_config.model_type, _config, exist_ok=True)
-    AutoModel.register(_config, _base, exist_ok=True)
-    AutoModelForAudioClassification.register(_config, _head, exist_ok=True)
-    AutoFeatureExtractor.register(_config, SerFeatureExtractor, exist_ok=True)
+_EXPORTS = {
+    "EMOTIONS": "configuration_ser",
+    "SerConfig": "configuration_ser",
+    "SerCnnLstmConfig": "configuration_ser",
+    "SerCnnBiLstmAttentionConfig": "configuration_ser",
+    "SerFeatureExtractor": "feature_extraction_ser",
+    "SerModel": "modeling_ser",
+    "SerForAudioClassification": "modeling_ser",
+    "SerCnnLstmModel": "modeling_ser",
+    "SerCnnLstmForAudioClassification": "modeling_ser",
+    "SerCnnBiLstmAttentionModel": "modeling_ser",
+    "SerCnnBiLstmAttentionForAudioClassification": "modeling_ser",
+}
+_registered = False
 
-MODEL_CLASSES = {1: SerCnnLstmForAudioClassification, 2: SerCnnBiLstmAttentionForAudioClassification}
-"""The paper's model numbers."""
 
-__all__ = [
-    "EMOTIONS",
+def register() -> None:
+    """Registers both models with the Auto classes (once; later calls do nothing)."""
+    global _registered
+    if _registered:
+        return
+    from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForAudioClassification
+
+    from .configuration_ser import SerCnnBiLstmAttentionConfig, SerCnnLstmConfig
+    from .feature_extraction_ser import SerFeatureExtractor
+    from .modeling_ser import (
+        SerCnnBiLstmAttentionForAudioClassification,
+        SerCnnBiLstmAttentionModel,
+        SerCnnLstmForAudioClassification,
+        SerCnnLstmModel,
+    )
+
+    for config, base, head in (
+        (SerCnnLstmConfig, SerCnnLstmModel, SerCnnLstmForAudioClassification),
+        (SerCnnBiLstmAttentionConfig, SerCnnBiLstmAttentionModel, SerCnnBiLstmAttentionForAudioClassification),
+    ):
+        AutoConfig.register(config.model_type, config, exist_ok=True)
+        AutoModel.register(config, base, exist_ok=True)
+        AutoModelForAudioClassification.register(config, head, exist_ok=True)
+        AutoFeatureExtractor.register(config, SerFeatureExtractor, exist_ok=True)
+    _registered = True
+
+
+def __getattr__(name: str):
+    """The classes, imported (and registered with the Auto classes) on first use."""
+    if name == "MODEL_CLASSES":  # the paper's model numbers
+        register()
+        from .modeling_ser import SerCnnBiLstmAttentionForAudioClassification, SerCnnLstmForAudioClassification
+
+        return {1: SerCnnLstmForAudioClassification, 2: SerCnnBiLstmAttentionForAudioClassification}
+    if name in _EXPORTS:
+        register()
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS, "MODEL_CLASSES"])
+
+
+__all__ = [  # noqa: RUF022 (the order of _EXPORTS)
     "MODEL_CLASSES",
+    "register",
+    "EMOTIONS",
     "SerConfig",
     "SerCnnLstmConfig",
     "SerCnnBiLstmAttentionConfig",

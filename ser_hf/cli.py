@@ -1,6 +1,6 @@
 """The `ser-hf` command.
 
-    ser-hf predict PATH... --model DIR_OR_REPO_ID [--json]
+    ser-hf predict PATH... [--model DIR_OR_REPO_ID] [--json]
     ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
     ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
     ser-hf push --model-dir DIR --repo-id USER/NAME [--private] [--revision R] [--dry-run]
@@ -16,26 +16,86 @@ import os
 import sys
 
 
-def _predict(args: argparse.Namespace) -> int:
-    from .inference import ModelLoadError, load_model, predict_files
+class UsageError(ValueError):
+    """An option value that cannot work, found before any work starts (exit code 2)."""
+
+
+def _positive(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name)
+        if not value > 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be positive, got {value:g}")
+
+
+def check_device(device: str) -> None:
+    """Refuses a device string torch does not know, or a GPU this machine does not have."""
+    import torch
 
     try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise UsageError(f"--device {device!r} is not a torch device (cpu, cuda, cuda:1, mps, ...)") from None
+    if parsed.type == "cuda" and (not torch.cuda.is_available() or (parsed.index or 0) >= torch.cuda.device_count()):
+        found = f"{torch.cuda.device_count()} CUDA device(s)" if torch.cuda.is_available() else "no CUDA GPU"
+        raise UsageError(f"--device {device}: this machine has {found}; use --device cpu")
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise UsageError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
+
+
+def _check_predict(args: argparse.Namespace) -> None:
+    from .audio import MAX_CLIP_SECONDS
+
+    _positive(args, "window_seconds", "hop_seconds", "long_audio_seconds")
+    if args.hop_seconds > args.window_seconds:
+        raise UsageError(f"--hop-seconds ({args.hop_seconds:g}) must not exceed --window-seconds ({args.window_seconds:g})")
+    if args.long_audio_seconds > MAX_CLIP_SECONDS:
+        raise UsageError(f"--long-audio-seconds must be at most {MAX_CLIP_SECONDS:g} (a clip decoded whole); "
+                         "longer recordings get a timeline read window by window")
+    if args.onnx and not os.path.isfile(args.onnx):
+        raise UsageError(f"--onnx {args.onnx}: no such ONNX file (make one with `ser-hf export-onnx`)")
+    check_device(args.device)
+
+
+def _quiet_loading() -> None:
+    """No weight-loading progress bars on the console: a user asked for predictions, not for them."""
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    disable_progress_bars()
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .inference import ModelLoadError, bundled_model_path, load_model, predict_files
+
+    _check_predict(args)
+    _quiet_loading()
+    try:
+        if args.model is None:
+            args.model = str(bundled_model_path(2))
+            print(f"no --model given: using the bundled Model 2 ({args.model})", file=sys.stderr)
         model, extractor = load_model(args.model, device=args.device)
         if args.onnx:
-            from .onnx_export import OnnxModel
+            from .onnx_export import OnnxModel, model_fingerprint, onnx_fingerprint
 
-            if not os.path.isfile(args.onnx):
-                raise ModelLoadError(f"{args.onnx}: no such ONNX file (make one with `ser-hf export-onnx`)")
             try:
-                model = OnnxModel(args.onnx, model.config)
-            except Exception as error:  # onnxruntime raises its own exception types
+                fingerprint = onnx_fingerprint(args.onnx)
+                onnx_model = OnnxModel(args.onnx, model.config)
+            except Exception as error:  # onnx and onnxruntime raise their own exception types
                 raise ModelLoadError(f"{args.onnx}: not a loadable ONNX model ({error})") from None
+            if fingerprint is None:
+                print(f"warning: {args.onnx} carries no model fingerprint (exported by an older ser-hf): "
+                      f"cannot check that it was exported from {args.model}", file=sys.stderr)
+            elif fingerprint != model_fingerprint(model):
+                raise ModelLoadError(f"{args.onnx} was exported from another model than {args.model}: its labels "
+                                     "and feature extractor would not match; export it again from --model")
+            model = onnx_model
     except ModelLoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     results = predict_files(model, extractor, args.paths, args.long_audio_seconds, args.window_seconds, args.hop_seconds)
     if args.json:
-        print(json.dumps([r.as_dict() for r in results], indent=2))
+        print(json.dumps([r.as_dict() for r in results], indent=2, allow_nan=False))
     for result in results:
         if result.error is not None:
             print(f"error: {result.error}", file=sys.stderr)
@@ -49,12 +109,23 @@ def _predict(args: argparse.Namespace) -> int:
                       f"over {result.timeline.duration:.1f} s" + ("" if args.timeline else " (--timeline lists them)"))
                 if args.timeline:
                     for segment in segments:
-                        top = "silent" if segment.probs is None else result.timeline.labels[int(segment.probs.argmax())]
+                        top = "no speech" if segment.probs is None else result.timeline.labels[int(segment.probs.argmax())]
                         print(f"  {segment.start:8.1f}-{segment.end:8.1f} s  {top}")
     return 1 if any(r.error is not None for r in results) else 0
 
 
 def _export_onnx(args: argparse.Namespace) -> int:
+    if os.path.exists(args.out) and not args.overwrite:
+        raise UsageError(f"--out {args.out} exists: choose another --out or pass --overwrite")
+    from .paths import check_output_path
+
+    try:
+        check_output_path(args.out, "--out", folder=False)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.opset < 9:
+        raise UsageError(f"--opset must be at least 9, got {args.opset}")
+    _quiet_loading()
     from .inference import ModelLoadError, load_model
     from .onnx_export import OnnxModel, export_onnx, max_difference, probe_clips
 
@@ -111,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("evaluate", help="score a model on a RAVDESS split (see `ser-hf evaluate --help`)", add_help=False)
     predict = commands.add_parser("predict", help="top emotion and all probabilities for audio files")
     predict.add_argument("paths", nargs="+", metavar="PATH", help="audio files (wav, flac, ogg, mp3; any rate, mono or stereo)")
-    predict.add_argument("--model", required=True, help="a model folder or a Hugging Face Hub repo id")
+    predict.add_argument("--model", default=None, help="a model folder or a Hugging Face Hub repo id "
+                         "(default: the bundled Model 2, models/ser-cnn-bilstm-attention-ravdess)")
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     predict.add_argument("--long-audio-seconds", dest="long_audio_seconds", type=float, default=10.0,
@@ -157,7 +229,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return evaluate_main(argv[1:])
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except UsageError as error:  # checked before any work starts
+        print(f"ser-hf {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 The models were trained on single utterances of 3-5 s, so a long recording is cut into windows of
 about that length. A file is read window by window (soundfile blocks, resampled one window at a
 time) and windows are predicted a batch at a time, so an hour of audio needs the memory of one batch
-of windows, not of the hour. Windows whose level is below `silence_dbfs` are marked silent and left
-out of the overall scores, which are the mean of the other windows' probabilities.
+of windows, not of the hour. Windows without speech (`ser_hf.audio.speech_check`, the rule short clips
+get too) are marked silent and left out of the overall scores, which are the mean of the other
+windows' probabilities.
 """
 
 from __future__ import annotations
@@ -17,24 +18,26 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from .audio import AudioError, resample, to_mono, unreadable
+from .audio import AudioError, audio_info, resample, speech_check, to_mono, unreadable
 
 WINDOW_SECONDS = 3.0
 HOP_SECONDS = 1.5
-SILENCE_DBFS = -60.0
 
 
 @dataclass
 class Segment:
-    """One window: where it lies in the recording and its probabilities (None when it is silent)."""
+    """One window: where it lies in the recording and its probabilities (None when it holds no speech,
+    `reason` saying why)."""
 
     start: float
     end: float
     probs: np.ndarray | None = None
+    reason: str | None = None
 
     def as_dict(self, labels: list[str]) -> dict:
         if self.probs is None:
-            return {"start": round(self.start, 3), "end": round(self.end, 3), "label": None, "silent": True}
+            return {"start": round(self.start, 3), "end": round(self.end, 3), "label": None, "silent": True,
+                    "reason": self.reason}
         return {"start": round(self.start, 3), "end": round(self.end, 3), "label": labels[int(self.probs.argmax())],
                 "scores": dict(zip(labels, map(float, self.probs)))}
 
@@ -103,8 +106,7 @@ def iter_windows(
 
 
 def _file_windows(path: str, sampling_rate: int, window_seconds: float, hop_seconds: float):
-    if not os.path.isfile(path):
-        raise AudioError(f"{path}: no such file")
+    audio_info(path)  # a regular file with a plausible header, before reading a block
     try:
         handle = sf.SoundFile(path)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
@@ -129,12 +131,6 @@ def _file_windows(path: str, sampling_rate: int, window_seconds: float, hop_seco
             raise AudioError(f"{path}: the file holds no audio samples")
 
 
-def level_dbfs(samples: np.ndarray) -> float:
-    """RMS level in dB relative to full scale (-inf for digital silence)."""
-    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
-    return 20 * np.log10(rms) if rms > 0 else -np.inf
-
-
 @torch.no_grad()
 def predict_timeline(
     model,
@@ -145,7 +141,6 @@ def predict_timeline(
     window_seconds: float = WINDOW_SECONDS,
     hop_seconds: float = HOP_SECONDS,
     batch_size: int = 8,
-    silence_dbfs: float = SILENCE_DBFS,
 ) -> Timeline:
     """Predicts every window of `audio` (a path, or a mono array at `input_rate`) in batches.
 
@@ -167,15 +162,17 @@ def predict_timeline(
     for start, window in iter_windows(audio, rate, window_seconds, hop_seconds, input_rate=input_rate):
         segment = Segment(start, start + len(window) / rate)
         timeline.segments.append(segment)
-        if len(window) >= extractor.min_samples and level_dbfs(window) >= silence_dbfs:
+        segment.reason = "shorter than one analysis window" if len(window) < extractor.min_samples else speech_check(window, rate)
+        if segment.reason is None:
             pending.append((segment, window))
             if len(pending) == batch_size:
                 flush()
     flush()
     if timeline.label is None:
         where = f"{os.fspath(audio)}: " if isinstance(audio, (str, os.PathLike)) else ""
-        raise AudioError(f"{where}every window is silent (below {silence_dbfs:.0f} dBFS) or shorter than one analysis window")
+        raise AudioError(f"{where}no speech found: every window is silent, too quiet, steady noise or a tone, "
+                         "or shorter than one analysis window")
     return timeline
 
 
-__all__ = ["Segment", "Timeline", "iter_windows", "predict_timeline", "level_dbfs"]
+__all__ = ["Segment", "Timeline", "iter_windows", "predict_timeline"]

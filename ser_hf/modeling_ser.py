@@ -451,9 +451,12 @@ class SerForAudioClassification(SerPreTrainedModel):
         return_dict: bool | None = None,
         **kwargs,
     ) -> SequenceClassifierOutput:
-        """`labels` (batch,) of class ids give the cross-entropy `loss`."""
+        """`labels` (batch,) of class ids give the cross-entropy `loss`. The logits are divided by the
+        config's calibration `temperature` (1 until one is fitted)."""
         outputs = self.ser(input_values, chunk_mask=chunk_mask, output_hidden_states=output_hidden_states)
         logits = self.classifier(outputs.pooler_output)
+        if self.config.temperature != 1.0:
+            logits = logits / self.config.temperature
         loss = None
         if labels is not None:
             loss = nn.functional.cross_entropy(logits, labels.to(logits.device).long())

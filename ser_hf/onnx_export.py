@@ -59,8 +59,39 @@ def export_onnx(model, extractor, out: str | os.PathLike, opset: int = OPSET, ov
         torch.onnx.export(wrapper, (example["input_values"], example["chunk_mask"]), str(tmp),
                           input_names=["input_values", "chunk_mask"], output_names=names, dynamic_axes=axes,
                           opset_version=opset, dynamo=False)
+    import onnx
+
+    graph = onnx.load(str(tmp))
+    graph.metadata_props.add(key=FINGERPRINT_KEY, value=model_fingerprint(model))
+    onnx.save(graph, str(tmp))
     os.replace(tmp, out)  # never a half-written file under the requested name
     return out
+
+
+FINGERPRINT_KEY = "ser_hf_model_fingerprint"
+
+
+def model_fingerprint(model) -> str:
+    """SHA-256 over the model's weights and buffers (names, shapes, values) and its calibration
+    temperature: stored in an exported ONNX file, so `predict --onnx` can refuse one made from
+    another model than the `--model` that provides its feature extractor and labels."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest.update(repr(float(getattr(model.config, "temperature", 1.0))).encode())
+    return digest.hexdigest()
+
+
+def onnx_fingerprint(path: str | os.PathLike) -> str | None:
+    """The fingerprint an ONNX file was exported with (None for files from older versions)."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False)
+    return next((p.value for p in graph.metadata_props if p.key == FINGERPRINT_KEY), None)
 
 
 class OnnxModel:

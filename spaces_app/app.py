@@ -30,8 +30,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ser_hf.audio import AudioError, audio_duration, load_audio
-from ser_hf.inference import LONG_AUDIO_SECONDS, ModelLoadError, analyse_clip, load_model
-from ser_hf.longform import HOP_SECONDS, WINDOW_SECONDS, predict_timeline
+from ser_hf.inference import LONG_AUDIO_SECONDS, ModelLoadError, load_model, predict_recording
+from ser_hf.longform import HOP_SECONDS, WINDOW_SECONDS
 
 BUNDLED = ("ser-cnn-bilstm-attention-ravdess", "ser-cnn-lstm-ravdess")
 ARCHITECTURES = {"ser-cnn-lstm": "Model 1 (CNN-LSTM)", "ser-cnn-bilstm-attention": "Model 2 (CNN-BiLSTM-attention)"}
@@ -105,9 +105,18 @@ def friendly_name(path: str) -> str:
 
 def _unusable(name: str, audio_path: str, error: ValueError) -> gr.Error:
     """The message for a file that cannot be analysed, naming the upload but not the server's paths."""
-    reason = str(error).replace(audio_path, name).removeprefix(f"{name}: ").rstrip(".")
+    reason = str(error).replace(audio_path, name).removeprefix(f"{name}: ").removeprefix("the audio: ").rstrip(".")
     hint = " Try WAV, FLAC, OGG or MP3." if isinstance(error, AudioError) and "readable" in reason else ""
     return gr.Error(f"Cannot use {name}: {reason}.{hint}")
+
+
+LOW_CONFIDENCE = 0.5
+"""Below this top probability (calibrated, see the model card) the page says the model is unsure."""
+
+
+def _shown(figure: Figure | None):
+    """A plot box with its figure, or hidden when there is nothing to draw (no empty boxes)."""
+    return gr.update(value=figure, visible=figure is not None)
 
 
 def analyse(audio_path: str | None, model_name: str, models: dict) -> tuple:
@@ -127,26 +136,29 @@ def analyse(audio_path: str | None, model_name: str, models: dict) -> tuple:
                        "Cut it shorter, or run `ser-hf predict` locally, which handles any length.")
     try:
         samples, _ = load_audio(audio_path, extractor.sampling_rate)
-        hop = extractor.hop_length / extractor.sampling_rate
-        attention_plot = timeline_plot = None
-        if duration <= LONG_AUDIO_SECONDS:
-            result = analyse_clip(model, extractor, samples)
-            scores, log_mel, how = result.scores, result.log_mel, f"one clip of {duration:.1f} s"
-            if result.attention is not None:
-                attention_plot = _attention_figure(result.chunk_times, result.attention, log_mel.shape[1] * hop)
-        else:
-            timeline = predict_timeline(model, extractor, samples)
-            scores, log_mel, timeline_plot = timeline.scores, extractor.log_mel_spectrogram(samples), _timeline_figure(timeline)
-            voiced = sum(s.probs is not None for s in timeline.segments)
-            how = f"mean of {voiced} windows over {duration:.1f} s (timeline below)"
-    except ValueError as error:  # AudioError (unreadable, empty, silent) and the extractor's checks (too short)
+        prediction = predict_recording(model, extractor, samples, log_mel=True)  # one clip, or a timeline
+    except ValueError as error:  # unreadable, empty, no speech, too short
         raise _unusable(name, audio_path, error) from None
+    hop = extractor.hop_length / extractor.sampling_rate
+    attention_plot = timeline_plot = None
+    if prediction.timeline is None:
+        result = prediction.analysis
+        log_mel, how = result.log_mel, f"one clip of {duration:.1f} s"
+        if result.attention is not None:
+            attention_plot = _attention_figure(result.chunk_times, result.attention, log_mel.shape[1] * hop)
+    else:
+        log_mel, timeline_plot = extractor.log_mel_spectrogram(samples), _timeline_figure(prediction.timeline)
+        voiced = sum(s.probs is not None for s in prediction.timeline.segments)
+        how = f"mean of {voiced} windows over {duration:.1f} s (timeline below)"
     mel_plot = _mel_figure(log_mel, hop, "log-Mel spectrogram (model input)")
-    top = max(scores, key=scores.get)
+    scores, top = prediction.scores, prediction.label
     summary = f"**{top}** ({scores[top]:.0%}) · {model_name} · {how}"
-    if attention_plot is None:
-        summary += f" · attention is shown for Model 2 on clips up to {LONG_AUDIO_SECONDS:.0f} s"
-    return scores, mel_plot, attention_plot, timeline_plot, summary
+    if scores[top] < LOW_CONFIDENCE:
+        summary += (f"\n\nThe model is unsure: no emotion reaches {LOW_CONFIDENCE:.0%}. The voice may mix emotions, "
+                    "or differ from the acted studio speech the model learnt from.")
+    if attention_plot is None and prediction.timeline is None:
+        summary += " · attention is shown for Model 2"
+    return scores, _shown(mel_plot), _shown(attention_plot), _shown(timeline_plot), summary
 
 
 def build_demo(models: dict | None = None) -> gr.Blocks:
@@ -170,9 +182,9 @@ def build_demo(models: dict | None = None) -> gr.Blocks:
             with gr.Column():
                 summary = gr.Markdown()
                 probabilities = gr.Label(num_top_classes=8, label="Probabilities of the 8 emotions")
-        mel = gr.Plot(label="Mel spectrogram")
-        attention = gr.Plot(label="Attention over time (Model 2)")
-        timeline = gr.Plot(label="Emotion timeline (recordings longer than a clip)")
+        mel = gr.Plot(label="Mel spectrogram", visible=False)  # shown once there is something to draw
+        attention = gr.Plot(label="Attention over time (Model 2)", visible=False)
+        timeline = gr.Plot(label="Emotion timeline (recordings longer than a clip)", visible=False)
         button.click(lambda path, name: analyse(path, name, models), [audio, model_name],
                      [probabilities, mel, attention, timeline, summary], api_name="predict")
     demo.queue(max_size=64, default_concurrency_limit=2)

@@ -62,13 +62,15 @@ def ravdess_files(ravdess_dir) -> list[Path]:
 
 def synthetic_speech(seconds: float = 2.0, sampling_rate: int = 16000, seed: int = 0) -> np.ndarray:
     """A voiced-sounding test signal: harmonics of a gliding pitch, syllable-rate amplitude modulation,
-    a little noise, and 0.3 s of near-silence at both ends (so trimming has something to cut)."""
+    a little noise, and 0.3 s of near-silence at both ends (so trimming has something to cut; a sixth of
+    the clip each for clips shorter than 1.8 s)."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sampling_rate)) / sampling_rate
     f0 = 140 + 40 * np.sin(2 * np.pi * 0.7 * t)
     phase = 2 * np.pi * np.cumsum(f0) / sampling_rate
     voiced = sum(np.sin(k * phase) / k for k in range(1, 8))
-    envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) * ((t > 0.3) & (t < seconds - 0.3))
+    margin = min(0.3, seconds / 6)
+    envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) * ((t > margin) & (t < seconds - margin))
     signal = 0.3 * voiced * envelope + 1e-4 * rng.standard_normal(t.size)
     return signal.astype(np.float32)
 

@@ -147,7 +147,7 @@ def test_awgn_reaches_the_requested_snr():
     clean = clean * (torch.arange(16000) < lengths[:, None])
     for noise_type in ("awgn", "uniform"):
         augmenter = WaveformAugmenter(AugmentConfig(noise_type=noise_type, snr_min=15, snr_max=30), seed=1)
-        noisy = augmenter(clean, lengths, torch.arange(64), torch.ones(64, dtype=torch.long), epoch=0)
+        noisy, _ = augmenter(clean, lengths, torch.arange(64), torch.ones(64, dtype=torch.long), epoch=0)
         snr = measured_snr_db(clean, noisy, lengths)
         assert snr.min() >= 15 - 1e-3 and snr.max() <= 30 + 1e-3
         assert snr.max() - snr.min() > 5  # drawn over the range, not one value
@@ -161,11 +161,11 @@ def test_copies_are_fixed_and_fresh_noise_changes_each_epoch():
     lengths = torch.tensor([8000, 8000])
     rows, copies = torch.tensor([5, 9]), torch.tensor([1, 2])
     fixed = WaveformAugmenter(AugmentConfig(noise_mode="copies"), seed=0)
-    assert torch.equal(fixed(clean, lengths, rows, copies, epoch=0), fixed(clean, lengths, rows, copies, epoch=7))
+    assert torch.equal(fixed(clean, lengths, rows, copies, epoch=0)[0], fixed(clean, lengths, rows, copies, epoch=7)[0])
     fresh = WaveformAugmenter(AugmentConfig(noise_mode="fresh"), seed=0)
-    assert not torch.equal(fresh(clean, lengths, rows, copies, epoch=0), fresh(clean, lengths, rows, copies, epoch=1))
-    assert torch.equal(fresh(clean, lengths, rows, copies, epoch=1), fresh(clean, lengths, rows, copies, epoch=1))
-    clean_rows = fixed(clean, lengths, rows, torch.tensor([0, 0]), epoch=0)
+    assert not torch.equal(fresh(clean, lengths, rows, copies, epoch=0)[0], fresh(clean, lengths, rows, copies, epoch=1)[0])
+    assert torch.equal(fresh(clean, lengths, rows, copies, epoch=1)[0], fresh(clean, lengths, rows, copies, epoch=1)[0])
+    clean_rows, _ = fixed(clean, lengths, rows, torch.tensor([0, 0]), epoch=0)
     assert torch.equal(clean_rows, clean)
 
 
@@ -210,7 +210,7 @@ def test_no_recording_nor_a_noisy_copy_of_it_crosses_splits(ravdess_decoded):
         copies = torch.tensor([c for _, c in sampled])
         waves, lengths = bank.batch(rows)
         width = int(bank.lengths.max())
-        noisy = _unit(torch.nn.functional.pad(augmenter(waves, lengths, rows, copies, epoch=0), (0, width - waves.shape[1])))
+        noisy = _unit(torch.nn.functional.pad(augmenter(waves, lengths, rows, copies, epoch=0)[0], (0, width - waves.shape[1])))
         own = (noisy * _unit(_padded(bank, rows, width))).sum(1)
         against_held_out = noisy @ _unit(_padded(bank, held_out, width)).T
         assert own.min() > 0.9, f"{name}: a noisy copy no longer resembles its source"

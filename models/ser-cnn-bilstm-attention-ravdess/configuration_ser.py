@@ -49,6 +49,9 @@ class SerConfig(PreTrainedConfig):
     summary_dropout: dropout on the utterance summary before the classifier.
     classifier_hidden_size: width of the dense layer before the output layer (0: none).
     classifier_dropout: dropout after that dense layer.
+    sampling_rate: the audio rate the model was trained at (its feature extractor must use the same).
+    temperature: the logits are divided by it (temperature scaling, fitted on validation data after
+        training), so that the probabilities are calibrated; the top label does not change. 1: none.
     """
 
     model_type = "ser"
@@ -67,6 +70,8 @@ class SerConfig(PreTrainedConfig):
     summary_dropout: float = 0.2
     classifier_hidden_size: int = 64
     classifier_dropout: float = 0.2
+    sampling_rate: int = 16000
+    temperature: float = 1.0
 
     id2label: dict[int, str] | dict[str, str] | None = None
     label2id: dict[str, int] | dict[str, str] | None = None

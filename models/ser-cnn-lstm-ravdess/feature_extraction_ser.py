@@ -81,6 +81,10 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         self.normalization = normalization
         self.mean = None if mean is None else [float(v) for v in mean]
         self.std = None if std is None else [float(v) for v in std]
+        if not isinstance(sampling_rate, int) or sampling_rate <= 0:
+            raise ValueError(f"sampling_rate must be a positive number of samples per second, got {sampling_rate!r}")
+        if min(n_fft, win_length, hop_length, chunk_length, chunk_stride, feature_size) <= 0:
+            raise ValueError("n_fft, win_length, hop_length, chunk_length, chunk_stride and feature_size must be positive")
         if win_length > n_fft:
             raise ValueError(f"win_length ({win_length}) must not exceed n_fft ({n_fft})")
         if normalization not in ("utterance", "global", "none"):
@@ -153,7 +157,10 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
                 raise ValueError(
                     f"Expected {where} to be mono (1-D), got shape {tuple(clip.shape)}: average the channels first"
                 )
-            if np.issubdtype(clip.dtype, np.integer):
+            if np.issubdtype(clip.dtype, np.unsignedinteger):  # e.g. 8-bit WAV: silence is the mid-point
+                middle = (float(np.iinfo(clip.dtype).max) + 1) / 2
+                clip = (clip.astype(np.float64) - middle) / middle
+            elif np.issubdtype(clip.dtype, np.integer):
                 clip = clip.astype(np.float32) / float(np.iinfo(clip.dtype).max)
             elif not np.issubdtype(clip.dtype, np.floating):
                 raise TypeError(f"Expected {where} to hold numbers, got dtype {clip.dtype}")
@@ -202,6 +209,8 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         for row, waveform in enumerate(waveforms):
             batch[row, : len(waveform)] = waveform
         features = self.extract_batch(torch.from_numpy(batch), torch.tensor(lengths), trim_silence=trim_silence)
+        if not bool(torch.isfinite(features["input_values"]).all()):
+            raise ValueError("The features of the audio are not finite: the samples are out of any audio range")
         if return_tensors in ("pt", TensorType.PYTORCH):
             return BatchFeature(features, tensor_type="pt")
         return BatchFeature({k: v.numpy() for k, v in features.items()}, tensor_type=return_tensors)
@@ -234,6 +243,9 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
             raise ValueError(f"Every clip needs at least {self.min_samples} samples, got lengths {lengths.tolist()}")
         positions = torch.arange(waveforms.shape[1], device=device)
         waveforms = waveforms * (positions < lengths[:, None])
+        # a clip beyond full scale is brought back to it: its power spectrum would overflow float32 (NaN
+        # features). With utterance normalisation the features do not depend on the level at all.
+        waveforms = waveforms / waveforms.abs().amax(-1, keepdim=True).clamp_min(1.0)
         if self.trim_silence if trim_silence is None else trim_silence:
             waveforms, lengths = self.trim_batch(waveforms, lengths)
         log_mel, frames = self._log_mel(waveforms, lengths)

@@ -4,7 +4,13 @@
   K = sqrt(P_signal / (P_noise * 10^(SNR/10))) (torchaudio's `add_noise`, over each clip's real samples);
 - uniform noise at the same SNRs (how the paper trained Model 1);
 - random gain and circular time shift within each clip;
-- SpecAugment-style frequency and time masks on the Mel chunks.
+- speed perturbation (tempo and pitch together, as Kaldi's 0.9 / 1.1 speed perturbation) by linear
+  interpolation;
+- channel variation: a random smooth equaliser curve, a random band limit (telephone to wide band) and
+  a synthetic room (exponentially decaying noise as impulse response), applied as one FFT filter;
+- SpecAugment-style frequency and time masks on the Mel chunks;
+- random crops of a few consecutive chunks per clip per step;
+- mixup of the chunks of two clips (`mixup_alpha`, applied in the training step).
 
 Noise is drawn from a generator seeded per (seed, epoch, row, copy): a fixed set of noisy copies per
 file (`copies`, as in the paper, epoch fixed to 0) or fresh noise every epoch (`fresh`), and the
@@ -33,6 +39,10 @@ class AugmentConfig:
     max_shift_seconds: float = 0.0
     freq_mask_param: int = 0
     time_mask_param: int = 0
+    speed_perturb: float = 0.0
+    channel_prob: float = 0.0
+    crop_chunks: int = 0
+    mixup_alpha: float = 0.0
 
     def __post_init__(self):
         if self.noise_mode not in NOISE_MODES:
@@ -43,6 +53,14 @@ class AugmentConfig:
             raise ValueError(f"need 0 <= snr_min <= snr_max, got {self.snr_min} and {self.snr_max}")
         if self.noise_mode != "none" and self.noise_copies < 1:
             raise ValueError("noise_copies must be at least 1 when noise is on")
+        if not 0 <= self.speed_perturb < 0.5:
+            raise ValueError(f"speed_perturb must be in [0, 0.5), got {self.speed_perturb}")
+        if not 0 <= self.channel_prob <= 1:
+            raise ValueError(f"channel_prob must be in [0, 1], got {self.channel_prob}")
+        if self.mixup_alpha < 0:
+            raise ValueError(f"mixup_alpha must be 0 (off) or positive, got {self.mixup_alpha}")
+        if self.crop_chunks < 0:
+            raise ValueError(f"crop_chunks must be 0 (off) or positive, got {self.crop_chunks}")
 
 
 def _generator(device: torch.device, *key: int) -> torch.Generator:
@@ -89,25 +107,38 @@ class WaveformAugmenter:
 
     def __call__(
         self, waveforms: torch.Tensor, lengths: torch.Tensor, rows: torch.Tensor, copies: torch.Tensor, epoch: int
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The augmented batch and its lengths (speed perturbation changes them)."""
         cfg = self.config
         noisy_rows = (copies > 0).nonzero().flatten().tolist()
         if cfg.noise_mode == "none" or not noisy_rows:
-            return waveforms
+            return waveforms, lengths
         device = waveforms.device
         noise_epoch = 0 if cfg.noise_mode == "copies" else epoch
         out = waveforms.clone()
         index = _on_device(torch.tensor(noisy_rows), device)
         gens = [_generator(device, self.seed, noise_epoch, int(rows[i]), int(copies[i])) for i in noisy_rows]
-        draws = torch.stack([torch.rand(3, generator=g, device=device) for g in gens])  # snr, gain, shift
+        draws = torch.stack([torch.rand(8 if cfg.speed_perturb or cfg.channel_prob else 3, generator=g, device=device) for g in gens])
+        # columns: snr, gain, shift (the only three drawn without speed or channel changes, so that
+        # the noise of older runs stays the same), speed, channel on/off, equaliser seed, band limit, room
         wave, lens = waveforms[index], lengths[index]
+        if cfg.speed_perturb > 0:
+            wave, lens = change_speed(wave, lens, 1 + (draws[:, 3] * 2 - 1) * cfg.speed_perturb)
+        if cfg.channel_prob > 0:
+            wave = channel_filter(wave, lens, draws[:, 4] < cfg.channel_prob, draws[:, 5:8])
         if cfg.max_shift_seconds > 0:
             wave = _circular_shift(wave, lens, (draws[:, 2] * 2 - 1) * cfg.max_shift_seconds * 16000)
         if cfg.gain_db > 0:
             wave = wave * 10 ** (((draws[:, 1] * 2 - 1) * cfg.gain_db) / 20)[:, None]
         snr = cfg.snr_min + draws[:, 0] * (cfg.snr_max - cfg.snr_min)
-        out[index] = add_noise(wave, lens, snr, cfg.noise_type, gens)
-        return out
+        noisy = add_noise(wave, lens, snr, cfg.noise_type, gens)
+        if noisy.shape[1] != out.shape[1]:  # a slowed-down clip can outgrow the batch
+            out = torch.nn.functional.pad(out, (0, max(0, noisy.shape[1] - out.shape[1])))
+            noisy = torch.nn.functional.pad(noisy, (0, out.shape[1] - noisy.shape[1]))
+        out[index] = noisy
+        lengths = lengths.clone()
+        lengths[index] = lens
+        return out, lengths
 
     def is_fixed(self, copy: int) -> bool:
         """Whether copy `copy` of a recording is the same waveform in every epoch (clean, or fixed noise)."""
@@ -127,6 +158,81 @@ class WaveformAugmenter:
             masked = AF.mask_along_axis_iid(masked, cfg.time_mask_param, 0.0, axis=3)
         out[rows] = masked
         return out
+
+
+    def crop(self, features: dict) -> dict:
+        """A random window of at most `crop_chunks` consecutive chunks of every clip (a new one each
+        step): the model sees parts of each recording in new company instead of the whole one each time."""
+        size = self.config.crop_chunks
+        values, mask = features["input_values"], features["chunk_mask"]
+        if not size or values.shape[1] <= size:
+            return features
+        counts = mask.sum(1)
+        starts = (torch.rand(len(counts), device=counts.device) * ((counts - size).clamp_min(0) + 1)).long()
+        index = starts[:, None] + torch.arange(size, device=counts.device)
+        keep = index < counts[:, None]
+        index = index.clamp_max(values.shape[1] - 1)
+        gathered = values[torch.arange(len(counts), device=counts.device)[:, None], index]
+        return {**features, "input_values": gathered, "chunk_mask": keep.long()}
+
+
+def change_speed(waveforms: torch.Tensor, lengths: torch.Tensor, factors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Plays each clip `factors[i]` times faster (pitch and tempo together) by linear interpolation;
+    returns the new batch and lengths. Speeding up by up to 1.5 folds at most the top third of the band
+    back without an anti-alias filter: little speech energy lives there."""
+    new_lengths = (lengths.to(factors.dtype) / factors).floor().long().clamp_min(1)
+    width = int(new_lengths.max())
+    source = torch.arange(width, device=waveforms.device, dtype=factors.dtype)[None, :] * factors[:, None]
+    left = source.floor().long()
+    frac = (source - left).to(waveforms.dtype)
+    last = (lengths - 1)[:, None]
+    left, right = left.clamp_max(last).clamp_max(waveforms.shape[1] - 1), (left + 1).clamp_max(last).clamp_max(waveforms.shape[1] - 1)
+    out = waveforms.gather(1, left) * (1 - frac) + waveforms.gather(1, right) * frac
+    positions = torch.arange(width, device=waveforms.device)
+    return out * (positions < new_lengths[:, None]), new_lengths
+
+
+def channel_filter(waveforms: torch.Tensor, lengths: torch.Tensor, active: torch.Tensor, draws: torch.Tensor,
+                   sample_rate: int = 16000) -> torch.Tensor:
+    """Another microphone and room for the `active` clips, from three uniform draws per clip:
+    a smooth random equaliser (+-6 dB over a few bands), a band limit between 3.4 kHz (telephone) and
+    the Nyquist frequency, and a synthetic room (decaying noise, RT60 0.1-0.6 s, mixed in at random
+    strength). All three are one filter, applied by FFT; each clip keeps its level (RMS)."""
+    if not bool(active.any()):
+        return waveforms
+    rows = active.nonzero().flatten()
+    wave, lens, draws = waveforms[rows], lengths[rows], draws[rows]
+    room_length = int(0.6 * sample_rate)
+    size = 1 << (wave.shape[1] + room_length - 1).bit_length()
+    spectrum = torch.fft.rfft(wave, n=size)
+    hz = torch.fft.rfftfreq(size, 1 / sample_rate, device=wave.device)
+    generator = torch.Generator(device=wave.device).manual_seed(int(draws[0, 0] * 2**31))
+    # equaliser: random gains at 6 knots spaced on a log-frequency axis, interpolated
+    knots = (torch.rand(len(rows), 6, generator=generator, device=wave.device) * 2 - 1) * 6.0
+    position = (torch.log2(hz.clamp_min(50) / 50) / torch.log2(torch.tensor(sample_rate / 2 / 50)) * 5).clamp(0, 5)
+    low = position.floor().long().clamp_max(4)
+    t = position - low
+    gain_db = knots[:, low] * (1 - t) + knots[:, low + 1] * t
+    # band limit with a 500 Hz roll-off
+    cutoff = 3400 + draws[:, 1:2] * (sample_rate / 2 - 3400)
+    gain = 10 ** (gain_db / 20) * torch.sigmoid((cutoff - hz) / 100)
+    # room: direct path plus an exponentially decaying noise tail, RT60 in [0.1, 0.6] s
+    rt60 = 0.1 + draws[:, 2:3] * 0.5
+    time = torch.arange(room_length, device=wave.device) / sample_rate
+    tail = torch.randn(len(rows), room_length, generator=generator, device=wave.device) * torch.exp(-6.9 * time / rt60)
+    tail[:, 0] = 0
+    wet = draws[:, 2:3] * 0.5 / tail.pow(2).sum(1, keepdim=True).sqrt()
+    impulse = torch.zeros(len(rows), room_length, device=wave.device)
+    impulse[:, 0] = 1
+    impulse = impulse + tail * wet
+    spectrum = spectrum * gain * torch.fft.rfft(impulse, n=size)
+    filtered = torch.fft.irfft(spectrum, n=size)[:, : wave.shape[1]]
+    mask = torch.arange(wave.shape[1], device=wave.device) < lens[:, None]
+    filtered = filtered * mask
+    level = (wave.pow(2).sum(1) / filtered.pow(2).sum(1).clamp_min(1e-20)).sqrt()
+    out = waveforms.clone()
+    out[rows] = filtered * level[:, None]
+    return out
 
 
 def _on_device(index: torch.Tensor, device: torch.device) -> torch.Tensor:

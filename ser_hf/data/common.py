@@ -62,40 +62,50 @@ def _source_key(dataset, extra: dict) -> str:
     return digest.hexdigest()[:20]
 
 
-def decode_waveforms(dataset, extractor, cache_dir: str | os.PathLike | None = None, num_proc: int | None = None):
+def decode_waveforms(dataset, extractor, cache_dir: str | os.PathLike | None = None, num_proc: int | None = None,
+                     skip_errors: bool = False):
     """Adds `waveform` (mono float32 at the extractor's rate, silence trimmed as the extractor trims it)
     and `num_samples`, cached on disk by `datasets` so later runs skip decoding.
 
     Trimming happens here, on the clean audio, once: noise added later for augmentation then cannot
-    change where a clip starts and ends.
+    change where a clip starts and ends. A file that cannot be used (unreadable, too short, without
+    speech) raises `CorpusError`, or with `skip_errors` gets an empty waveform and its reason in an
+    `error` column (for scoring a corpus: the other files still count).
     """
     import io
 
     import soundfile as sf
     import torch
 
-    from ..audio import AudioError, load_audio, resample, to_mono
+    from ..audio import AudioError, load_audio, resample, speech_check, to_mono
 
     def decode(example):
         audio = example["audio"]
+        where = audio.get("path") or example["id"]
         try:
             if audio.get("bytes"):
                 samples, rate = sf.read(io.BytesIO(audio["bytes"]), dtype="float32", always_2d=True)
                 samples = resample(to_mono(samples), rate, extractor.sampling_rate)
             else:
                 samples, _ = load_audio(audio["path"], extractor.sampling_rate)
+            if samples.size < extractor.min_samples:
+                raise AudioError(f"too short to use ({samples.size} samples)")
+            reason = speech_check(samples, extractor.sampling_rate)
+            if reason is not None:
+                raise AudioError(reason)
         except (AudioError, sf.LibsndfileError, RuntimeError) as error:
-            raise CorpusError(f"{audio.get('path') or example['id']}: {error}") from None
-        if samples.size < extractor.min_samples or not np.any(samples):
-            raise CorpusError(f"{audio.get('path') or example['id']}: too short or silent to use")
+            message = str(error) if str(error).startswith(str(where)) else f"{where}: {error}"
+            if not skip_errors:
+                raise CorpusError(message) from None
+            return {"waveform": np.zeros(0, np.float32), "num_samples": 0, "error": message}
         if extractor.trim_silence:
             waveform = torch.from_numpy(samples)[None]
             trimmed, lengths = extractor.trim_batch(waveform, torch.tensor([samples.size]))
             samples = trimmed[0, : int(lengths[0])].numpy()
-        return {"waveform": samples, "num_samples": samples.size}
+        return {"waveform": samples, "num_samples": samples.size, **({"error": None} if skip_errors else {})}
 
     settings = {"rate": extractor.sampling_rate, "trim": extractor.trim_silence, "top_db": extractor.trim_top_db,
-                "win": extractor.win_length, "hop": extractor.hop_length, "version": 1}
+                "win": extractor.win_length, "hop": extractor.hop_length, "version": 2, "skip_errors": skip_errors}
     kwargs = {}
     if cache_dir is not None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
@@ -105,4 +115,6 @@ def decode_waveforms(dataset, extractor, cache_dir: str | os.PathLike | None = N
     features = dataset.features.copy()
     features["waveform"] = datasets.Sequence(datasets.Value("float32"))
     features["num_samples"] = datasets.Value("int64")
+    if skip_errors:
+        features["error"] = datasets.Value("string")
     return dataset.map(decode, features=features, num_proc=num_proc, desc="decoding audio", **kwargs)

@@ -4,12 +4,13 @@ label set (neutral, calm, happy, sad, angry, fearful, disgust, surprised) by the
 | corpus | file names | mapping | left out |
 |---|---|---|---|
 | SAVEE | `DC/a01.wav` or `DC_a01.wav` (speakers DC JE JK KL, male) | a angry, d disgust, f fearful, h happy, n neutral, sa sad, su surprised | (no calm) |
-| TESS | `OAF_back_angry.wav`, `YAF_dog_ps.wav` (speakers OAF YAF, female) | angry, disgust, fear fearful, happy, neutral, ps surprised, sad | (no calm) |
+| TESS | `OAF_back_angry.wav`, `YAF_dog_ps.wav` (speakers OAF YAF, female; the distributed `OA_bite_neutral.wav` is OAF's) | angry, disgust, fear fearful, happy, neutral, ps surprised, sad | (no calm) |
 | CREMA-D | `1001_DFA_ANG_XX.wav` (actor, sentence, emotion, level) | ANG angry, DIS disgust, FEA fearful, HAP happy, NEU neutral, SAD sad | (no calm, surprised) |
 | EmoDB | `03a01Fa.wav` (speaker, text, emotion, version) | W angry, E disgust, A fearful, F happy, N neutral, T sad | L boredom |
 
-A class the corpus lacks is simply absent; a class with no counterpart (EmoDB's boredom) is left out
-and counted in `dataset.info.description`. Cross-corpus scores use only the classes both corpora have.
+A class the corpus lacks is simply absent; a class with no counterpart (EmoDB's boredom) is left out,
+as is a file whose name does not follow the corpus's pattern; both are named in the `report` dict that
+`load_corpus` fills, and counted in `dataset.info.description`.
 """
 
 from __future__ import annotations
@@ -45,10 +46,11 @@ def _savee(path: Path):
 
 
 def _tess(path: Path):
-    match = re.fullmatch(r"(OAF|YAF)_([A-Za-z]+)_([A-Za-z]+)", path.stem)
+    match = re.fullmatch(r"(OAF|OA|YAF)_([A-Za-z]+)_([A-Za-z]+)", path.stem)  # OA_bite_neutral.wav ships so
     if not match or match.group(3).lower() not in TESS_EMOTIONS:
         return None
-    return {"emotion": TESS_EMOTIONS[match.group(3).lower()], "actor": TESS_SPEAKERS[match.group(1)], "gender": "female"}
+    speaker = "OAF" if match.group(1) == "OA" else match.group(1)
+    return {"emotion": TESS_EMOTIONS[match.group(3).lower()], "actor": TESS_SPEAKERS[speaker], "gender": "female"}
 
 
 def _crema(path: Path):
@@ -72,8 +74,10 @@ PARSERS = {"savee": _savee, "tess": _tess, "crema-d": _crema, "emodb": _emodb}
 CORPORA = ("ravdess", *PARSERS)
 
 
-def load_corpus(name: str, source: str | os.PathLike | None = None, **kwargs):
-    """A corpus as a `datasets.Dataset` with the RAVDESS schema and label set."""
+def load_corpus(name: str, source: str | os.PathLike | None = None, report: dict | None = None, **kwargs):
+    """A corpus as a `datasets.Dataset` with the RAVDESS schema and label set. `report`, when given, is
+    filled with the files left out: `unmapped_class` (a class without a RAVDESS counterpart) and
+    `unrecognised_name` (a name that does not follow the corpus's pattern), as paths."""
     name = name.lower()
     if name == "ravdess":
         from .ravdess import load_ravdess
@@ -84,23 +88,28 @@ def load_corpus(name: str, source: str | os.PathLike | None = None, **kwargs):
     if source is None or not Path(source).is_dir():
         raise CorpusError(f"{source}: pass the folder holding the {name} audio files")
     parse = PARSERS[name]
-    records, left_out, unrecognised = [], {}, 0
+    records, left_out, unrecognised = [], [], []
     for path in sorted(p for p in Path(source).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
         meta = parse(path)
         if meta is None:
-            unrecognised += 1
+            unrecognised.append(str(path))
             continue
         emotion = meta.pop("emotion")
         if emotion is None:
-            left_out[path.stem] = "no counterpart in the RAVDESS labels"
+            left_out.append(str(path))
             continue
         records.append({"path": str(path), "id": f"{name}/{path.stem}", "corpus": name,
                         "label": EMOTIONS.index(emotion), **meta})
+    if report is not None:
+        report.update(unmapped_class=left_out, unrecognised_name=unrecognised)
     if not records:
         raise CorpusError(f"{source}: no {name} files with recognised names found")
     dataset = build_dataset(records, EMOTIONS)
-    report = f"{name}: {len(records)} files; {len(left_out)} left out (class without counterpart); {unrecognised} unrecognised names"
-    if left_out or unrecognised:
-        logger.warning(report)
-    dataset.info.description = report
+    summary = f"{name}: {len(records)} files; {len(left_out)} left out (class without counterpart); {len(unrecognised)} unrecognised names"
+    if unrecognised:
+        shown = ", ".join(Path(p).name for p in unrecognised[:5]) + (" ..." if len(unrecognised) > 5 else "")
+        logger.warning(f"{summary}: {shown} do not follow the {name} file-name pattern and are left out")
+    elif left_out:
+        logger.warning(summary)
+    dataset.info.description = summary
     return dataset

@@ -8,7 +8,7 @@ from typing import Literal
 
 @dataclass
 class ModelArguments:
-    model: int = field(default=2, metadata={"help": "1: CNN-LSTM, 2: CNN-BiLSTM-attention (the paper's models)"})
+    model: Literal[1, 2] = field(default=2, metadata={"help": "1: CNN-LSTM, 2: CNN-BiLSTM-attention (the paper's models)"})
     use_lstm: bool = field(default=True, metadata={"help": "False: the 'no LSTM' ablation"})
     bidirectional: bool | None = field(default=None, metadata={"help": "override the model's LSTM direction"})
     use_attention: bool | None = field(default=None, metadata={"help": "override the model's attention"})
@@ -39,33 +39,45 @@ class DataArguments:
 
 @dataclass
 class AugmentArguments:
-    noise_mode: str = field(default="copies", metadata={"help": "none | copies (N fixed noisy copies) | fresh (new noise each epoch)"})
-    noise_type: str = field(default="awgn", metadata={"help": "awgn | uniform"})
-    noise_copies: int = field(default=2, metadata={"help": "noisy copies per training file, next to the clean one"})
+    noise_mode: Literal["none", "copies", "fresh"] = field(default="fresh", metadata={"help": "none | copies (N fixed noisy copies) | fresh (new noise each epoch)"})
+    noise_type: Literal["awgn", "uniform"] = field(default="awgn", metadata={"help": "white noise: Gaussian (awgn) or uniform"})
+    noise_copies: int = field(default=1, metadata={"help": "noisy copies per training file, next to the clean one"})
     snr_min: float = field(default=15.0)
     snr_max: float = field(default=30.0)
     gain_db: float = field(default=0.0, metadata={"help": "random gain in +-dB on noisy copies"})
     max_shift_seconds: float = field(default=0.0, metadata={"help": "random circular time shift on noisy copies"})
-    freq_mask_param: int = field(default=0, metadata={"help": "SpecAugment frequency mask width (0: off)"})
-    time_mask_param: int = field(default=0, metadata={"help": "SpecAugment time mask width in frames (0: off)"})
+    freq_mask_param: int = field(default=16, metadata={"help": "SpecAugment frequency mask width (0: off)"})
+    time_mask_param: int = field(default=24, metadata={"help": "SpecAugment time mask width in frames (0: off)"})
+    speed_perturb: float = field(default=0.1, metadata={"help": "noisy copies play up to this much faster or slower (0.1: x0.9-1.1)"})
+    channel_prob: float = field(
+        default=0.5, metadata={"help": "share of noisy copies heard through another channel: random equaliser, band limit, room"}
+    )
+    crop_chunks: int = field(default=3, metadata={"help": "train on a random window of this many consecutive chunks per clip (0: all)"})
+    mixup_alpha: float = field(default=0.4, metadata={"help": "mixup of two clips' chunks, weight ~ Beta(alpha, alpha) (0: off)"})
 
 
 @dataclass
 class TrainArguments:
     output_dir: str = field(metadata={"help": "the Hub-ready model folder to write"})
+    recipe: Literal["ours", "paper"] = field(
+        default="ours",
+        metadata={"help": "ours: the defaults shown here; paper: the paper's literal settings (see RECIPES) for every "
+                          "option not given on the command line"},
+    )
     epochs: int = field(default=200)
     batch_size: int = field(default=32)
     eval_batch_size: int = field(default=64)
-    optimizer: str = field(default="adamw", metadata={"help": "adamw | adam | sgd"})
+    optimizer: Literal["adamw", "adam", "sgd"] = field(default="adamw")
     learning_rate: float = field(default=1e-3)
     momentum: float = field(default=0.9, metadata={"help": "SGD momentum"})
-    weight_decay: float = field(default=1e-3)
+    weight_decay: float = field(default=0.05)
     lr_scheduler: str = field(default="cosine", metadata={"help": "a transformers scheduler name: cosine, linear, constant, ..."})
     warmup_ratio: float = field(default=0.05)
     max_grad_norm: float = field(default=5.0)
     label_smoothing: float = field(default=0.0)
+    ema_decay: float = field(default=0.998, metadata={"help": "evaluate and save an exponential moving average of the weights (0: off)"})
     seed: int = field(default=42)
-    normalization: str = field(
+    normalization: Literal["utterance", "global"] = field(
         default="utterance", metadata={"help": "utterance (each clip on its own) | global (training-set statistics stored with the model)"}
     )
     bn_recalibration_samples: int = field(
@@ -73,7 +85,7 @@ class TrainArguments:
         metadata={"help": "clean training clips used to re-estimate BatchNorm statistics without dropout before each evaluation (0: off)"},
     )
     early_stopping_patience: int = field(default=0, metadata={"help": "epochs without validation gain before stopping (0: off)"})
-    metric_for_best_model: str = field(default="accuracy", metadata={"help": "accuracy | macro_f1 | uar | loss"})
+    metric_for_best_model: Literal["accuracy", "macro_f1", "uar", "loss"] = field(default="accuracy")
     resume: bool = field(default=False, metadata={"help": "continue the run saved in output_dir"})
     overwrite_output_dir: bool = field(default=False)
     save_every: int = field(default=1, metadata={"help": "save a resumable state every N epochs"})
@@ -97,3 +109,77 @@ class TrainArguments:
         metadata={"help": "torch.compile mode of the training forward (needs static shapes); auto: "
                           "reduce-overhead (CUDA graphs) on a GPU, no on the CPU"},
     )
+
+
+RECIPES: dict[str, dict[str, object]] = {
+    "ours": {},  # the dataclass defaults
+    "paper": {  # what the paper states (200 epochs, batch 32, fixed AWGN copies at 15-30 dB) and nothing more
+        "epochs": 200,
+        "batch_size": 32,
+        "noise_mode": "copies",
+        "noise_copies": 2,
+        "noise_type": "awgn",
+        "gain_db": 0.0,
+        "max_shift_seconds": 0.0,
+        "freq_mask_param": 0,
+        "time_mask_param": 0,
+        "speed_perturb": 0.0,
+        "channel_prob": 0.0,
+        "crop_chunks": 0,
+        "mixup_alpha": 0.0,
+        "label_smoothing": 0.0,
+        "ema_decay": 0.0,
+        "weight_decay": 1e-3,
+    },
+}
+"""Option values of each `--recipe`; the paper trained Model 1 with uniform noise (`PAPER_NOISE_TYPE`)."""
+
+PAPER_NOISE_TYPE = {1: "uniform", 2: "awgn"}
+
+
+def apply_recipe(groups: tuple, given: set[str]) -> None:
+    """Sets the chosen recipe's values on the argument dataclasses, except options in `given` (those
+    the user typed)."""
+    train_args = next(g for g in groups if isinstance(g, TrainArguments))
+    model_args = next(g for g in groups if isinstance(g, ModelArguments))
+    values = dict(RECIPES[train_args.recipe])
+    if train_args.recipe == "paper":
+        values["noise_type"] = PAPER_NOISE_TYPE.get(model_args.model, "awgn")
+    for group in groups:
+        for name, value in values.items():
+            if hasattr(group, name) and name not in given:
+                setattr(group, name, value)
+
+
+def check_arguments(model_args: ModelArguments, data_args: DataArguments, aug_args: AugmentArguments,
+                    train_args: TrainArguments) -> None:
+    """Raises ValueError for option values that cannot work, before any work starts (no folder is
+    created, no data read)."""
+    from dataclasses import asdict
+
+    from transformers import SchedulerType
+
+    from ..data.augment import AugmentConfig
+    from ..paths import check_output_path
+
+    at_least = {"epochs": 1, "batch_size": 1, "eval_batch_size": 1, "save_every": 1, "bn_recalibration_samples": 0,
+                "early_stopping_patience": 0}
+    for name, low in at_least.items():
+        if getattr(train_args, name) < low:
+            raise ValueError(f"--{name} must be at least {low}, got {getattr(train_args, name)}")
+    if not train_args.learning_rate > 0:
+        raise ValueError(f"--learning_rate must be positive, got {train_args.learning_rate}")
+    for name in ("warmup_ratio", "label_smoothing", "ema_decay"):
+        if not 0 <= getattr(train_args, name) < 1:
+            raise ValueError(f"--{name} must be in [0, 1), got {getattr(train_args, name)}")
+    if train_args.weight_decay < 0 or train_args.max_grad_norm < 0:
+        raise ValueError("--weight_decay and --max_grad_norm must not be negative")
+    schedulers = [s.value for s in SchedulerType]
+    if train_args.lr_scheduler not in schedulers:
+        raise ValueError(f"--lr_scheduler must be one of {', '.join(schedulers)}, got {train_args.lr_scheduler!r}")
+    if data_args.num_folds < 2 or not 0 <= data_args.fold < data_args.num_folds:
+        raise ValueError(f"need --num_folds >= 2 and 0 <= --fold < --num_folds, got fold {data_args.fold} of {data_args.num_folds}")
+    if model_args.lstm_hidden_size < 1:
+        raise ValueError(f"--lstm_hidden_size must be at least 1, got {model_args.lstm_hidden_size}")
+    AugmentConfig(**asdict(aug_args))  # its own checks (SNR range, copies, probabilities)
+    check_output_path(train_args.output_dir, "--output_dir", folder=True)

@@ -74,7 +74,7 @@ def _extract(batch: dict, bank: WaveformBank, extractor, augmenter, epoch: int, 
     rows, copies = batch["rows"], batch["copies"]
     waveforms, lengths = bank.batch(rows)
     if augmenter is not None:
-        waveforms = augmenter(waveforms, lengths, rows, copies, epoch)
+        waveforms, lengths = augmenter(waveforms, lengths, rows, copies, epoch)
     with torch.autocast(device_type=waveforms.device.type, enabled=False):
         return extractor.extract_batch(waveforms, lengths, trim_silence=False, num_chunks=num_chunks)  # trimmed when decoded
 
@@ -110,6 +110,7 @@ def features_for(batch: dict, bank: WaveformBank, extractor, augmenter=None, epo
         features = {"input_values": values, "chunk_mask": mask}
     if augmenter is not None:
         features["input_values"] = augmenter.spec_augment(features["input_values"], copies)
+        features = augmenter.crop(features)
     return features, labels
 
 

@@ -51,6 +51,16 @@ def _evaluate_split_args(summary: dict, arguments: dict) -> str:
     return f"{split} --seed {arguments['train']['seed']}{extra}"
 
 
+def _calibration(reports: dict | None) -> dict | None:
+    """The card's calibration table: ECE and NLL before and after temperature scaling, per set."""
+    if not reports:
+        return None
+    from ..calibration import ECE_BINS
+
+    rows = [{"part": part, **report} for part, report in reports.items()]
+    return {"temperature": rows[0]["temperature"], "bins": ECE_BINS, "rows": rows}
+
+
 def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
@@ -113,5 +123,6 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
         held_out=held_out,
         measured=measured or {"accuracy": float("nan"), "macro_f1": float("nan"), "uar": float("nan"), "num_samples": 0},
         per_class=per_class,
+        calibration=_calibration(summary.get("calibration")),
     )
     card.save(output_dir / "README.md")

@@ -10,12 +10,7 @@ import argparse
 import json
 import sys
 
-import torch
-
-from ..data.common import decode_waveforms
 from ..data.splits import SPLITS, actor_split, make_split
-from ..metrics import compute_metrics
-from .batches import EvaluationItems, WaveformBank, collate
 
 
 def shared_label_map(model_labels: dict[int, str], corpus_labels: list[str]) -> dict[int, int]:
@@ -26,8 +21,12 @@ def shared_label_map(model_labels: dict[int, str], corpus_labels: list[str]) -> 
 
 def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int = 64, device: str = "cpu") -> dict:
     """Metrics of `model` on `rows` of `dataset` (a corpus dataset), scored on the shared classes."""
+    import torch
     from accelerate import Accelerator
 
+    from ..data.common import decode_waveforms
+    from ..metrics import compute_metrics
+    from .batches import EvaluationItems, WaveformBank, collate
     from .validation import predict_rows
 
     accelerator = Accelerator(cpu=device == "cpu")
@@ -75,11 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # before the heavy imports: --help and usage errors answer at once
     from ..data.common import CorpusError
     from ..data.corpora import load_corpus
     from ..inference import ModelLoadError, load_model
 
-    args = build_parser().parse_args(argv)
     if args.corpus != "ravdess" and args.split != "all":
         args.split = "all"  # a corpus the model never saw: every recording is a test recording
     try:

@@ -16,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import MODEL_CLASSES, SerFeatureExtractor
+from ..calibration import calibration_report, fit_temperature
 from ..data.augment import AugmentConfig, WaveformAugmenter
 from ..data.common import CorpusError, decode_waveforms
 from ..data.ravdess import default_cache_dir, load_ravdess
@@ -31,7 +32,7 @@ from .checkpoints import (
     save_best,
     save_checkpoint,
 )
-from .step import TrainStep, keep_cpu_memory_mapped, make_optimizer, plan_steps
+from .step import TrainStep, WeightAverage, keep_cpu_memory_mapped, make_optimizer, plan_steps
 from .validation import predict_rows, recalibrate_batchnorm, score, spread
 
 __all__ = ["STATE_FILE", "OutputDirError", "TrainingArgumentError", "build_model", "load_split", "train"]
@@ -47,7 +48,9 @@ def build_model(args: ModelArguments, num_labels: int = 8, id2label: dict | None
     if args.init_from:
         from transformers import AutoModelForAudioClassification
 
-        return AutoModelForAudioClassification.from_pretrained(args.init_from)
+        model = AutoModelForAudioClassification.from_pretrained(args.init_from)
+        model.config.temperature = 1.0  # trained uncalibrated; a new temperature is fitted at the end
+        return model
     if args.model not in MODEL_CLASSES:
         raise TrainingArgumentError(f"--model must be 1 or 2, got {args.model}")
     cls = MODEL_CLASSES[args.model]
@@ -173,10 +176,16 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         num_training_steps=steps_per_epoch * args.epochs,
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    step = TrainStep(model, optimizer, scheduler, accelerator, plan, args.label_smoothing, args.max_grad_norm)
+    ema = None
+    if args.ema_decay > 0:  # evaluated and saved instead of the raw weights
+        ema = WeightAverage(accelerator.unwrap_model(model), args.ema_decay)
+        accelerator.register_for_checkpointing(ema)
+    evaluated = ema.module if ema is not None else model
+    step = TrainStep(model, optimizer, scheduler, accelerator, plan, args.label_smoothing, args.max_grad_norm,
+                     augment.mixup_alpha, ema)
     cache = FeatureCache() if args.cache_features else None
     recalibrate = lambda: recalibrate_batchnorm(  # noqa: E731
-        model, calibration_loader, bank, extractor, accelerator, args.bn_recalibration_samples, cache
+        evaluated, calibration_loader, bank, extractor, accelerator, args.bn_recalibration_samples, cache
     )
     augmenter = WaveformAugmenter(augment, seed=args.seed)
 
@@ -211,7 +220,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         if split.validation or epoch + 1 == args.epochs:
             recalibrate()
         if split.validation:
-            val = score(predict_rows(model, val_loader, bank, extractor, accelerator, cache), len(label_names))
+            val = score(predict_rows(evaluated, val_loader, bank, extractor, accelerator, cache), len(label_names))
             record.update({f"val_{k}": val[k] for k in ("loss", "accuracy", "macro_f1", "uar")})
             current = val[args.metric_for_best_model]
         else:
@@ -219,7 +228,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         improved = _is_better(args.metric_for_best_model, current, state["best_metric"]) if split.validation else True
         if improved:
             state.update(best_epoch=epoch + 1, best_metric=current, epochs_without_gain=0)
-            save_best(accelerator, model, best_dir)
+            save_best(accelerator, evaluated, best_dir)
         else:
             state["epochs_without_gain"] += 1
         state["history"].append(record)
@@ -239,12 +248,20 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     if accelerator.device.type == "cuda":
         state["peak_device_memory_mb"] = round(torch.cuda.max_memory_allocated(accelerator.device) / 2**20, 1)
     load_best(accelerator, model, best_dir)
-    results = {"validation": None, "test": None}
-    for part, loader in (("validation", val_loader), ("test", test_loader)):
-        if len(getattr(split, part)):
-            outcome = predict_rows(model, loader, bank, extractor, accelerator, cache)
-            results[part] = score(outcome, len(label_names))
-            results[part]["ids"] = [ids[r] for r in outcome["rows"]]
+    outcomes = {part: predict_rows(model, loader, bank, extractor, accelerator, cache)
+                for part, loader in (("validation", val_loader), ("test", test_loader)) if len(getattr(split, part))}
+    results = {"validation": None, "test": None, "calibration": None}
+    if "validation" in outcomes:  # temperature scaling on validation logits; the labels do not change
+        logits = {part: outcome["logits"] for part, outcome in outcomes.items()}
+        references = {part: torch.tensor(outcome["references"]) for part, outcome in outcomes.items()}
+        temperature = fit_temperature(logits["validation"], references["validation"])
+        accelerator.unwrap_model(model).config.temperature = temperature
+        results["calibration"] = {part: calibration_report(logits[part], references[part], temperature) for part in outcomes}
+    for part, outcome in outcomes.items():
+        results[part] = score(outcome, len(label_names))
+        results[part]["ids"] = [ids[r] for r in outcome["rows"]]
+        if results["calibration"]:
+            results[part]["loss"] = results["calibration"][part]["after"]["nll"]
     if accelerator.is_main_process:
         from .report import write_outputs
 

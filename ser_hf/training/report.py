@@ -84,6 +84,7 @@ def write_outputs(output_dir: Path, model, extractor, results, state, split, lab
         "labels": label_names,
         "validation": results["validation"],
         "test": results["test"],
+        "calibration": results.get("calibration"),
         "history": state["history"],
         "command": command,
     }

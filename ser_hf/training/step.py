@@ -72,26 +72,73 @@ def make_optimizer(model: torch.nn.Module, args: TrainArguments, device: torch.d
     raise ValueError(f"--optimizer must be adamw, adam or sgd, got {args.optimizer!r}")
 
 
+def mixup(features: dict, labels: torch.Tensor, alpha: float) -> tuple[dict, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mixup (Zhang et al., 2018) on the Mel chunks: each clip blended with another of the batch with
+    a weight lambda ~ Beta(alpha, alpha), one per batch (kept >= 0.5 so the first clip leads). Returns
+    the mixed features, the partner labels, lambda (a device tensor: no host synchronisation) and the
+    partner order. A chunk is real when it is real in either clip."""
+    lam = torch.distributions.Beta(alpha, alpha).sample().to(labels.device)
+    lam = torch.maximum(lam, 1 - lam)
+    order = torch.randperm(len(labels), device=labels.device)
+    values, mask = features["input_values"], features["chunk_mask"]
+    mixed = {**features, "input_values": values * lam + values[order] * (1 - lam), "chunk_mask": torch.maximum(mask, mask[order])}
+    return mixed, labels[order], lam, order
+
+
+class WeightAverage(torch.nn.Module):
+    """An exponential moving average of the model's weights (torch's EMA update,
+    `torch.optim.swa_utils.get_ema_multi_avg_fn`), kept in a copy of the model that evaluation and the
+    saved model use. BatchNorm buffers are copied, not averaged: they are re-estimated before each
+    evaluation anyway. Unlike `AveragedModel`, an update never reads a device value on the host."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        import copy
+
+        from torch.optim.swa_utils import get_ema_multi_avg_fn
+
+        super().__init__()
+        self.module = copy.deepcopy(model)
+        self.module.requires_grad_(False)
+        self._average = get_ema_multi_avg_fn(decay)
+
+    @torch.no_grad()
+    def update_parameters(self, model: torch.nn.Module) -> None:
+        self._average(list(self.module.parameters()), [p.detach() for p in model.parameters()], None)
+        for average, current in zip(self.module.buffers(), model.buffers()):
+            average.copy_(current)
+
+
 class TrainStep:
-    """forward -> cross-entropy (label smoothing) -> backward -> gradient clipping -> optimizer and
-    scheduler step. Returns the batch's summed loss as a device tensor (no host synchronisation)."""
+    """forward -> cross-entropy (label smoothing, mixup) -> backward -> gradient clipping -> optimizer
+    and scheduler step -> weight average (EMA). Returns the batch's summed loss as a device tensor (no
+    host synchronisation)."""
 
     def __init__(self, model, optimizer, scheduler, accelerator, plan: StepPlan, label_smoothing: float = 0.0,
-                 max_grad_norm: float = 0.0):
+                 max_grad_norm: float = 0.0, mixup_alpha: float = 0.0, ema=None):
         self.model = model
         if plan.compile_mode:  # the CNN, where the work and the kernel launches are; compiled in place, so
             # the state dict and evaluation see the same module (the LSTMs stay eager: dynamo does not trace RNNs)
             accelerator.unwrap_model(model).ser.chunk_encoder.compile(mode=plan.compile_mode)
         self.optimizer, self.scheduler, self.accelerator = optimizer, scheduler, accelerator
         self.label_smoothing, self.max_grad_norm = label_smoothing, max_grad_norm
+        self.mixup_alpha, self.ema = mixup_alpha, ema
 
     def __call__(self, features: dict, labels: torch.Tensor) -> torch.Tensor:
-        logits = self.model(**features).logits
-        loss = torch.nn.functional.cross_entropy(logits.float(), labels, label_smoothing=self.label_smoothing)
+        loss_of = lambda logits, target: torch.nn.functional.cross_entropy(  # noqa: E731
+            logits.float(), target, label_smoothing=self.label_smoothing
+        )
+        if self.mixup_alpha > 0:
+            features, partners, lam, _ = mixup(features, labels, self.mixup_alpha)
+            logits = self.model(**features).logits
+            loss = lam * loss_of(logits, labels) + (1 - lam) * loss_of(logits, partners)
+        else:
+            loss = loss_of(self.model(**features).logits, labels)
         self.accelerator.backward(loss)
         if self.max_grad_norm:
             self.accelerator.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
+        if self.ema is not None:
+            self.ema.update_parameters(self.accelerator.unwrap_model(self.model))
         return loss.detach() * len(labels)

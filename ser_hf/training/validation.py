@@ -44,26 +44,27 @@ def recalibrate_batchnorm(model, loader, bank, extractor, accelerator, max_sampl
 
 @torch.no_grad()
 def predict_rows(model, loader, bank, extractor, accelerator, cache=None) -> dict:
-    """Predictions for every row of an evaluation loader, gathered across processes, each row once.
-    Results stay on the device until the loader is done: one transfer per evaluation."""
+    """Predictions (and logits) for every row of an evaluation loader, gathered across processes, each
+    row once. Results stay on the device until the loader is done: one transfer per evaluation."""
     model.eval()
-    predictions, references, rows, losses = [], [], [], []
+    logits, references, rows, losses = [], [], [], []
     for batch in loader:
         features, labels = features_for(batch, bank, extractor, cache=cache)
         outputs = model(**features)
         batch_rows = batch["rows"].to(labels.device)
         loss = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, reduction="none")
-        gathered = accelerator.gather_for_metrics((outputs.logits.argmax(-1), labels, batch_rows, loss))
-        for store, value in zip((predictions, references, rows, losses), gathered):
+        gathered = accelerator.gather_for_metrics((outputs.logits.float(), labels, batch_rows, loss))
+        for store, value in zip((logits, references, rows, losses), gathered):
             store.append(value)
     if not rows:
-        return {"predictions": [], "references": [], "rows": [], "loss": float("nan")}
-    predictions, references, rows, losses = (torch.cat(store).cpu() for store in (predictions, references, rows, losses))
+        return {"predictions": [], "references": [], "rows": [], "loss": float("nan"), "logits": torch.zeros(0, 0)}
+    logits, references, rows, losses = (torch.cat(store).cpu() for store in (logits, references, rows, losses))
     return {
-        "predictions": predictions.tolist(),
+        "predictions": logits.argmax(-1).tolist(),
         "references": references.tolist(),
         "rows": rows.tolist(),
         "loss": float(losses.mean()),
+        "logits": logits,
     }
 
 

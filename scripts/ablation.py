@@ -1,0 +1,93 @@
+"""Recipe ablation: trains the default recipe, the paper's (`--recipe paper`) and the default with one
+ingredient removed at a time, same seeds, same protocol, one run after another; then prints the table.
+
+    python scripts/ablation.py --model 2 --split paper --epochs 20 --seeds 0 [--variants ours paper no-mixup ...]
+
+Runs live in `--out/<split>-m<model>-e<epochs>/<variant>-s<seed>/`; finished runs are skipped and
+interrupted ones resumed, so the script can be stopped and started again (a CPU session at a time).
+`--table FILE` also writes the markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+VARIANTS: dict[str, list[str]] = {
+    "ours": [],
+    "paper": ["--recipe", "paper"],
+    "no-mixup": ["--mixup_alpha", "0"],
+    "no-crop": ["--crop_chunks", "0"],
+    "no-channel-speed": ["--channel_prob", "0", "--speed_perturb", "0"],
+    "no-ema": ["--ema_decay", "0"],
+    "no-specaugment": ["--freq_mask_param", "0", "--time_mask_param", "0"],
+    "fixed-copies": ["--noise_mode", "copies", "--noise_copies", "2"],
+    "weight-decay-1e-3": ["--weight_decay", "1e-3"],
+}
+"""Variant name -> options added to `scripts/train.py` (the defaults are the `ours` recipe)."""
+
+
+def run(variant: str, seed: int, args, extra: list[str]) -> dict | None:
+    folder = Path(args.out) / f"{args.split}-m{args.model}-e{args.epochs}" / f"{variant}-s{seed}"
+    metrics = folder / "metrics.json"
+    if not metrics.exists():
+        command = [sys.executable, str(Path(__file__).with_name("train.py")), "--output_dir", str(folder),
+                   "--model", str(args.model), "--split", args.split, "--epochs", str(args.epochs), "--seed", str(seed),
+                   *VARIANTS[variant], *extra]
+        if (folder / "checkpoints" / "latest").exists():
+            command.append("--resume")
+        print("+", " ".join(command[1:]), flush=True)
+        if subprocess.run(command, check=False).returncode != 0:
+            print(f"{variant} seed {seed}: training failed", file=sys.stderr)
+            return None
+    return json.loads(metrics.read_text())
+
+
+def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
+    def mean_std(values):
+        values = [100 * v for v in values]
+        return (statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0)
+
+    base = mean_std([m["test"]["accuracy"] for m in results.get(reference, [])]) if results.get(reference) else None
+    lines = ["| variant | seeds | test accuracy % | vs ours | test macro-F1 % | best val. accuracy % (epoch) | train loss, last epoch |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, runs in results.items():
+        if not runs:
+            continue
+        acc, acc_sd = mean_std([m["test"]["accuracy"] for m in runs])
+        f1, f1_sd = mean_std([m["test"]["macro_f1"] for m in runs])
+        best = " / ".join(f"{100 * max(h.get('val_accuracy', 0) for h in m['history']):.1f} ({m['best_epoch']})" for m in runs)
+        loss = " / ".join(f"{m['history'][-1]['train_loss']:.2f}" for m in runs)
+        delta = f"{acc - base[0]:+.1f}" if base and name != reference else ""
+        lines.append(f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=int, choices=(1, 2), default=2)
+    parser.add_argument("--split", choices=("paper", "paper-strict", "speaker", "actor-kfold"), default="paper")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--variants", nargs="+", choices=tuple(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--out", default="runs/ablation")
+    parser.add_argument("--table", help="also write the markdown table here")
+    args, extra = parser.parse_known_args()
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, got {args.epochs}")
+    results = {}
+    for variant in args.variants:
+        results[variant] = [m for seed in args.seeds if (m := run(variant, seed, args, extra)) is not None]
+    text = table(results)
+    print(text)
+    if args.table:
+        Path(args.table).write_text(text + "\n")
+    return 0 if all(len(r) == len(args.seeds) for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
