@@ -293,6 +293,91 @@ def bench_onnx(clip: np.ndarray, extractor, repeats: int, batch: int = 64) -> di
     return out
 
 
+# ---------------------------------------------------------------------------------------- 6. start-up
+
+_STARTUP_SCRIPT = """
+import resource, sys, time
+start = time.perf_counter()
+sys.argv = ["ser-hf", *sys.argv[1:]]
+from ser_hf.cli import main
+try:
+    code = main()
+except SystemExit as exit:
+    code = exit.code
+print("@@", time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, code)
+"""
+
+
+def bench_startup(clip_path: Path, repeats: int) -> dict:
+    """Wall time and peak RSS of fresh `ser-hf` processes: help, an argument error, one prediction."""
+    commands = {
+        "ser-hf --help": ["--help"],
+        "ser-hf train --help": ["train", "--help"],
+        "ser-hf predict --window-seconds 0 (a usage error)": ["predict", str(clip_path), "--window-seconds", "0"],
+        "ser-hf predict CLIP (bundled Model 2)": ["predict", str(clip_path)],
+        "python -c 'import torch' (for scale)": None,
+    }
+    out = {}
+    for name, argv in commands.items():
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            if argv is None:
+                script = "import resource, torch; print('@@', 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)"
+                result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+            else:
+                result = subprocess.run([sys.executable, "-c", _STARTUP_SCRIPT, *argv], capture_output=True, text=True, check=False)
+            wall = time.perf_counter() - start
+            marker = next(line for line in result.stdout.splitlines() if line.startswith("@@"))
+            runs.append((wall, float(marker.split()[2])))
+        out[name] = {"seconds": statistics.median(r[0] for r in runs), "peak_rss_mb": max(r[1] for r in runs)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------- 7. odd rates
+
+def bench_resampling(clip: np.ndarray, repeats: int) -> dict:
+    """Decoding + resampling a 3.5 s file at 24,414 Hz (TESS) and 44.1 kHz: `load_audio` (soxr) against
+    torchaudio's sinc resampler, which builds its kernel per call."""
+    import torchaudio.functional as AF
+
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="ser-hf-rates-") as tmp:
+        for rate in (24414, 44100):
+            path = Path(tmp) / f"clip-{rate}.wav"
+            sf.write(path, AF.resample(torch.from_numpy(clip), 16000, rate).numpy(), rate)
+
+            def torchaudio_load():
+                samples, file_rate = sf.read(path, dtype="float32")
+                return AF.resample(torch.from_numpy(samples), file_rate, 16000)
+
+            ours = median_time(lambda: load_audio(path, 16000), repeats * 4)
+            theirs = median_time(torchaudio_load, max(2, repeats // 2))
+            out[str(rate)] = {"ours_ms": 1e3 * ours, "torchaudio_ms": 1e3 * theirs, "ratio": theirs / ours}
+    return out
+
+
+# ---------------------------------------------------------------------------------------- 8. 8-bit WAV
+
+def bench_eight_bit(paths: list[Path], count: int = 96) -> dict:
+    """The bundled Model 2 on RAVDESS clips and on the same clips saved as 8-bit unsigned WAV: how often
+    the top label changes, and how the trimmed length (chunks) changes."""
+    from ser_hf.inference import analyse_clip, bundled_model_path, load_model
+
+    model, extractor = load_model(bundled_model_path(2))
+    same, chunks_16, chunks_8 = 0, [], []
+    with tempfile.TemporaryDirectory(prefix="ser-hf-u8-") as tmp:
+        for path in paths[:count]:
+            clip = load_audio(path)[0]
+            sf.write(Path(tmp) / "u8.wav", clip, 16000, subtype="PCM_U8")
+            eight = load_audio(Path(tmp) / "u8.wav")[0]
+            same += analyse_clip(model, extractor, clip).label == analyse_clip(model, extractor, eight).label
+            chunks_16.append(int(extractor(clip, sampling_rate=16000)["chunk_mask"].sum()))
+            chunks_8.append(int(extractor(eight, sampling_rate=16000)["chunk_mask"].sum()))
+    return {"clips": min(count, len(paths)), "same_label": same, "mean_chunks_16_bit": float(np.mean(chunks_16)),
+            "mean_chunks_8_bit": float(np.mean(chunks_8))}
+
+
 def table(results: dict) -> str:
     f, inf, tr, onnx = results["features"], results["inference"], results["training"], results["onnx"]
     w2v = inf["wav2vec2-base"]
@@ -327,7 +412,23 @@ def table(results: dict) -> str:
                      f"{o['torch_forward_ms']:.2f} | {o['torch_forward_ms'] / o['onnx_forward_ms']:.2f} |")
         lines.append(f"| Model {n} batch 64 (clips/s): ONNX Runtime vs PyTorch | {o['onnx_batch64_clips_per_s']:.0f} | "
                      f"{o['torch_batch64_clips_per_s']:.0f} | {o['onnx_batch64_clips_per_s'] / o['torch_batch64_clips_per_s']:.2f} |")
+    lines += extra_rows(results)
     return "\n".join(lines)
+
+
+def extra_rows(results: dict) -> list[str]:
+    """Rows of the start-up, resampling and 8-bit sections (each also runs alone with --only)."""
+    lines = []
+    for name, row in results.get("startup", {}).items():
+        lines.append(f"| start-up: `{name}`, wall time (s) / peak RSS (MB) | {row['seconds']:.2f} / {row['peak_rss_mb']:.0f} | | |")
+    for rate, row in results.get("resampling", {}).items():
+        lines.append(f"| decode + resample a 3.5 s {int(rate):,} Hz WAV to 16 kHz (ms): soxr vs torchaudio | "
+                     f"{row['ours_ms']:.1f} | {row['torchaudio_ms']:.1f} | {row['ratio']:.0f} |")
+    if "eight_bit" in results:
+        e = results["eight_bit"]
+        lines.append(f"| bundled Model 2, {e['clips']} RAVDESS clips saved as 8-bit WAV: same top label / mean chunks "
+                     f"(16-bit: {e['mean_chunks_16_bit']:.1f}) | {e['same_label']} / {e['mean_chunks_8_bit']:.1f} | | |")
+    return lines
 
 
 def main() -> None:
@@ -338,7 +439,8 @@ def main() -> None:
     parser.add_argument("--train-steps", dest="train_steps", type=int, default=20)
     parser.add_argument("--hour-minutes", dest="hour_minutes", type=float, default=60.0)
     parser.add_argument("--skip-hour", dest="skip_hour", action="store_true")
-    parser.add_argument("--only", choices=["training"], help="run one section and print its rows")
+    parser.add_argument("--only", choices=["training", "startup", "resampling", "eight-bit"],
+                        help="run one section and print its rows")
     parser.add_argument("--out", default=str(REPO / "reports" / "bench.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -356,6 +458,18 @@ def main() -> None:
         rows = bench_training(paths, extractor, args.train_steps)
         print(json.dumps(rows, indent=2))
         return
+    sections = {"startup": lambda: bench_startup(clip_path, args.repeats),
+                "resampling": lambda: bench_resampling(clip, args.repeats),
+                "eight_bit": lambda: bench_eight_bit(paths)}
+    if args.only:
+        key = args.only.replace("-", "_")
+        results[key] = sections[key]()
+        print(json.dumps(results[key], indent=2))
+        print("\n".join(extra_rows(results)))
+        return
+    for key, run in sections.items():
+        print(f"{key} ...", flush=True)
+        results[key] = run()
     print("inference ...", flush=True)
     results["inference"] = bench_inference(clip, extractor, args.repeats)
     print("onnx ...", flush=True)

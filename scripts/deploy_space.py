@@ -29,6 +29,7 @@ def stage(folder: Path, model_ids: list[str]) -> list[str]:
     for name in ("app.py", "requirements.txt"):
         shutil.copy2(REPO / "spaces_app" / name, folder / name)
     shutil.copytree(REPO / "ser_hf", folder / "ser_hf", ignore=IGNORE)
+    shutil.copytree(REPO / "spaces_app" / "examples", folder / "examples")
     if model_ids:
         served = model_ids
     else:

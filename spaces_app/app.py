@@ -182,6 +182,10 @@ def build_demo(models: dict | None = None) -> gr.Blocks:
             with gr.Column():
                 summary = gr.Markdown()
                 probabilities = gr.Label(num_top_classes=8, label="Probabilities of the 8 emotions")
+        examples = sorted((HERE / "examples").glob("*.flac"))
+        if examples:  # a visitor without a microphone can try these
+            gr.Examples([[str(path)] for path in examples], inputs=[audio],
+                        label="Example clips: a synthetic voice (espeak-ng) at three pitches and rates, not acted emotions")
         mel = gr.Plot(label="Mel spectrogram", visible=False)  # shown once there is something to draw
         attention = gr.Plot(label="Attention over time (Model 2)", visible=False)
         timeline = gr.Plot(label="Emotion timeline (recordings longer than a clip)", visible=False)

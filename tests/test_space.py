@@ -60,6 +60,13 @@ def _expected(path: Path, folder: str) -> dict[str, float]:
     return predict_files(model, extractor, [str(path)])[0].scores
 
 
+def _plot(output):
+    """A plot output's figure, or None when the page hides its box (the app sends visibility updates)."""
+    if isinstance(output, dict) and output.get("__type__") == "update":
+        return output["value"] if output.get("visible") else None
+    return output
+
+
 def _confidences(label_output: dict) -> dict[str, float]:
     return {c["label"]: c["confidence"] for c in label_output["confidences"]}
 
@@ -86,8 +93,8 @@ def test_api_gives_the_packages_probabilities(client, ravdess_files, name, folde
     assert set(scores) == set(expected) and len(scores) == 8
     np.testing.assert_allclose([scores[k] for k in expected], list(expected.values()), atol=1e-5)
     assert label_output["label"] == max(expected, key=expected.get)
-    assert mel is not None and timeline is None
-    assert (attention is not None) == (name == MODEL_2)
+    assert _plot(mel) is not None and _plot(timeline) is None
+    assert (_plot(attention) is not None) == (name == MODEL_2)
     assert label_output["label"] in summary
 
 
@@ -96,7 +103,7 @@ def test_api_long_recording_gets_a_timeline(client, tmp_path):
     sf.write(path, np.concatenate([synthetic_speech(3.0, seed=s) for s in range(5)]), 16000)
     label_output, mel, attention, timeline, summary = client.predict(
         gradio_client.handle_file(str(path)), MODEL_2, api_name="/predict")
-    assert timeline is not None and mel is not None and attention is None
+    assert _plot(timeline) is not None and _plot(mel) is not None and _plot(attention) is None
     assert "windows over 15.0 s" in summary
     assert len(label_output["confidences"]) == 8
     assert abs(sum(c["confidence"] for c in label_output["confidences"]) - 1) < 1e-4
@@ -204,3 +211,36 @@ def test_browser_upload_and_read_the_probabilities(server, ravdess_files):
     for label, probability in expected.items():
         assert abs(shown[label] - probability) <= 0.006, (label, shown[label], probability)
     assert (ARTIFACTS / "space-browser.png").stat().st_size > 10_000
+
+
+@pytest.mark.needs_chromium
+def test_browser_example_clip_and_no_empty_plots(server):
+    """A visitor without a microphone clicks an example clip and gets its probabilities; no plot box is
+    on the page before a run, and a clip without a timeline shows no timeline box. Needs chromium."""
+    chromium = require_binary("chromium")
+    from playwright import sync_api
+
+    example = sorted((REPO / "spaces_app" / "examples").glob("*.flac"))[0]
+    expected = _expected(example, "ser-cnn-bilstm-attention-ravdess")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(server, wait_until="networkidle")
+            plots = ("Mel spectrogram", "Attention over time (Model 2)", "Emotion timeline (recordings longer than a clip)")
+            before = {name: page.get_by_text(name, exact=True).count() for name in plots}
+            page.get_by_text(example.name).first.click()  # the Examples table lists the clips by name
+            page.get_by_role("button", name="Recognise emotion").click()
+            rows = page.locator("[data-testid$='-confidence-set']")
+            rows.nth(7).wait_for(timeout=60_000)
+            texts = rows.all_inner_texts()
+            after = {name: page.get_by_text(name, exact=True).count() for name in plots}
+            page.screenshot(path=str(ARTIFACTS / "space-example.png"), full_page=True)
+        finally:
+            browser.close()
+    assert before == {name: 0 for name in plots}
+    assert after[plots[0]] > 0 and after[plots[1]] > 0 and after[plots[2]] == 0
+    shown = {text.split()[0]: float(text.split()[-1].rstrip("%")) / 100 for text in texts}
+    for label, probability in expected.items():
+        assert abs(shown[label] - probability) <= 0.006, (label, shown[label], probability)

@@ -137,6 +137,11 @@ def speaker_split(dataset, seed: int = 0, actors_per_part: int = 2) -> Split:
     rng = np.random.default_rng(seed)
     female, male = list(rng.permutation(female)), list(rng.permutation(male))
     half = max(1, actors_per_part // 2)
+    if len(female) < 2 * half or len(male) < 2 * half or len(female) + len(male) <= 4 * half:
+        raise ValueError(
+            f"the speaker split holds out {half} female and {half} male actor(s) for validation and as many for test, "
+            f"and needs actors left to train: this corpus has {len(female)} female and {len(male)} male actor(s)"
+        )
     test = female[:half] + male[:half]
     validation = female[half : 2 * half] + male[half : 2 * half]
     return actor_split(dataset, [int(a) for a in validation], [int(a) for a in test])
@@ -145,6 +150,8 @@ def speaker_split(dataset, seed: int = 0, actors_per_part: int = 2) -> Split:
 def actor_folds(dataset, num_folds: int = 6) -> list[tuple[int, ...]]:
     """Actors dealt into `num_folds` folds, females and males spread evenly (RAVDESS: 2 + 2 per fold)."""
     female, male = _actors_by_gender(dataset)
+    if len(female) + len(male) < num_folds:
+        raise ValueError(f"{num_folds} actor folds need at least {num_folds} actors; this corpus has {len(female) + len(male)}")
     folds: list[list[int]] = [[] for _ in range(num_folds)]
     for i, actor in enumerate(female):
         folds[i % num_folds].append(actor)

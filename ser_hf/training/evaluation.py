@@ -19,8 +19,15 @@ def shared_label_map(model_labels: dict[int, str], corpus_labels: list[str]) -> 
     return {i: by_name[name] for i, name in enumerate(corpus_labels) if name in by_name}
 
 
-def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int = 64, device: str = "cpu") -> dict:
-    """Metrics of `model` on `rows` of `dataset` (a corpus dataset), scored on the shared classes."""
+def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int = 64, device: str = "cpu",
+                   classes: str = "shared") -> dict:
+    """Metrics of `model` on `rows` of `dataset` (a corpus dataset), scored on the classes both name.
+
+    `classes="shared"` takes the argmax over the shared classes only (the cross-corpus convention);
+    `"all"` over all the model's classes (a prediction of a class the corpus lacks is then an error).
+    A file that cannot be used (unreadable, too short, without speech) is left out and listed; the
+    others are scored.
+    """
     import torch
     from accelerate import Accelerator
 
@@ -29,6 +36,8 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
     from .batches import EvaluationItems, WaveformBank, collate
     from .validation import predict_rows
 
+    if classes not in ("shared", "all"):
+        raise ValueError(f"classes must be 'shared' or 'all', got {classes!r}")
     accelerator = Accelerator(cpu=device == "cpu")
     corpus_labels = dataset.features["label"].names
     labels = list(dataset.select_columns(["label"])["label"])
@@ -37,20 +46,34 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
     kept = [r for r in rows if labels[r] in mapping]
     if not kept:
         raise ValueError(f"the corpus shares no class with the model ({corpus_labels} vs {list(model.config.id2label.values())})")
+    paths = [audio.get("path") or row_id for audio, row_id in zip(dataset["audio"], dataset["id"])]
+    unmapped = [paths[r] for r in rows if labels[r] not in mapping]
     subset = dataset.select(kept)
     subset = subset.map(lambda ex: {"label": mapping[ex["label"]]}, desc="mapping labels")
-    subset = decode_waveforms(subset, extractor)
+    subset = decode_waveforms(subset, extractor, skip_errors=True)
+    errors = subset["error"]
+    unusable = [{"file": paths[kept[i]], "error": error} for i, error in enumerate(errors) if error]
+    usable = [i for i, error in enumerate(errors) if not error]
+    if not usable:
+        raise ValueError(f"none of the {len(kept)} recordings could be used; the first: {unusable[0]['error']}")
+    subset = subset.select(usable)
     bank = WaveformBank.from_dataset(subset, device=accelerator.device)
-    loader = torch.utils.data.DataLoader(EvaluationItems(range(len(kept))), batch_size=batch_size, collate_fn=collate)
+    loader = torch.utils.data.DataLoader(EvaluationItems(range(len(usable))), batch_size=batch_size, collate_fn=collate)
     model, loader = accelerator.prepare(model, loader)
     outcome = predict_rows(model, loader, bank, extractor, accelerator)
     shared = sorted(set(mapping.values()))
-    metrics = compute_metrics(outcome["predictions"], outcome["references"], num_classes=model.config.num_labels, labels=shared)
+    predictions = outcome["predictions"]
+    if classes == "shared":  # argmax over the classes both corpora have
+        restricted = outcome["logits"][:, shared]
+        predictions = [shared[i] for i in restricted.argmax(-1).tolist()]
+    metrics = compute_metrics(predictions, outcome["references"], num_classes=model.config.num_labels, labels=shared)
     metrics.update(
         loss=outcome["loss"],
         labels=[model.config.id2label[i] for i in range(model.config.num_labels)],
         scored_classes=[model.config.id2label[i] for i in shared],
-        rows_left_out=len(rows) - len(kept),
+        argmax_over="the scored classes" if classes == "shared" else f"all {model.config.num_labels} classes",
+        rows_left_out=len(rows) - len(usable),
+        left_out={"unmapped_class": unmapped, "unusable": unusable},
     )
     return metrics
 
@@ -67,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num_folds", type=int, default=6)
     parser.add_argument("--test_actors", default=None, help="comma-separated actors (overrides --split)")
     parser.add_argument("--validation_actors", default="")
+    parser.add_argument("--classes", default="shared", choices=["shared", "all"],
+                        help="argmax over the classes the corpus shares with the model (the cross-corpus convention) "
+                             "or over all of the model's classes")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true")
@@ -74,40 +100,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)  # before the heavy imports: --help and usage errors answer at once
+    parser = build_parser()
+    args = parser.parse_args(argv)  # before the heavy imports: --help and usage errors answer at once
+    if args.batch_size < 1:
+        parser.exit(2, f"ser-hf evaluate: error: --batch_size must be at least 1, got {args.batch_size}\n")
+    from ..cli import UsageError, check_device
+
+    try:
+        check_device(args.device)
+    except UsageError as error:
+        parser.exit(2, f"ser-hf evaluate: error: {error}\n")
     from ..data.common import CorpusError
     from ..data.corpora import load_corpus
     from ..inference import ModelLoadError, load_model
 
     if args.corpus != "ravdess" and args.split != "all":
         args.split = "all"  # a corpus the model never saw: every recording is a test recording
+    report: dict = {}
     try:
         model, extractor = load_model(args.model, device=args.device)
-        dataset = load_corpus(args.corpus, args.data)
-    except (ModelLoadError, CorpusError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.split == "all":
-        rows, description = list(range(len(dataset))), "all recordings"
-    else:
-        if args.test_actors:
-            actors = lambda text: [int(a) for a in text.split(",") if a.strip()]  # noqa: E731
-            split = actor_split(dataset, actors(args.validation_actors), actors(args.test_actors))
+        dataset = load_corpus(args.corpus, args.data, report=report) if args.corpus != "ravdess" else load_corpus(args.corpus, args.data)
+        if args.split == "all":
+            rows, description = list(range(len(dataset))), "all recordings"
         else:
-            split = make_split(dataset, args.split, seed=args.seed, fold=args.fold, num_folds=args.num_folds)
-        rows, description = getattr(split, args.part), f"{split.description}, {args.part} part"
-    try:
-        metrics = evaluate_model(model, extractor, dataset, rows, args.batch_size, args.device)
-    except (CorpusError, ValueError) as error:
+            if args.test_actors:
+                actors = lambda text: [int(a) for a in text.split(",") if a.strip()]  # noqa: E731
+                split = actor_split(dataset, actors(args.validation_actors), actors(args.test_actors))
+            else:
+                split = make_split(dataset, args.split, seed=args.seed, fold=args.fold, num_folds=args.num_folds)
+            rows, description = getattr(split, args.part), f"{split.description}, {args.part} part"
+            if not rows:
+                raise ValueError(f"the {args.part} part of this split is empty ({split.description})")
+        metrics = evaluate_model(model, extractor, dataset, rows, args.batch_size, args.device, classes=args.classes)
+    except (ModelLoadError, CorpusError, ValueError) as error:  # ValueError: a split the corpus cannot give
         print(f"error: {error}", file=sys.stderr)
         return 2
+    left_out = metrics["left_out"]
+    left_out["unrecognised_name"] = report.get("unrecognised_name", [])
+    left_out["unmapped_class"] = sorted(set(left_out["unmapped_class"]) | set(report.get("unmapped_class", [])))
+    metrics["left_out_counts"] = {reason: len(files) for reason, files in left_out.items()}
     metrics["split"] = f"{args.corpus}: {description}"
+    for item in left_out["unusable"]:
+        print(f"warning: left out {item['error']}", file=sys.stderr)
     if args.json:
-        print(json.dumps(metrics, indent=2))
+        print(json.dumps(metrics, indent=2, allow_nan=False))
         return 0
     print(f"{args.model} on {description}: {metrics['num_samples']} recordings")
+    counts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in metrics["left_out_counts"].items() if n)
+    if counts:
+        print(f"left out: {counts} (--json names them)")
     print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  UAR {metrics['uar']:.4f}"
-          f"  (scored classes: {', '.join(metrics['scored_classes'])})")
+          f"  (scored classes: {', '.join(metrics['scored_classes'])}; argmax over {metrics['argmax_over']})")
     per = metrics["per_class"]
     print("| emotion | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|")
     for i, name in enumerate(metrics["labels"]):
