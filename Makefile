@@ -12,15 +12,20 @@ RAVDESS ?= $(SER_HF_RAVDESS_DIR)
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
+	@echo "setup: creating $(VENV) and installing ser-hf with torch, transformers, gradio and the test tools"
+	@echo "setup: the first time this downloads about 3 GB and takes several minutes; later runs skip it"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -c constraints.txt -e '.[dev]'
+	@echo "setup: done"
 	touch $@
 
 test: setup
+	@echo "test: running the whole suite (a few minutes; real-data tests need SER_HF_RAVDESS_DIR)"
 	$(BIN)/python -m pytest -q
 
 demo: setup
+	@echo "demo: serving the page on the bundled models at http://127.0.0.1:7860 (Ctrl-C stops it)"
 	GRADIO_ANALYTICS_ENABLED=False $(BIN)/python spaces_app/app.py
 
 cli-demo: setup

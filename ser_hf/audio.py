@@ -29,7 +29,8 @@ def unreadable(path: str, error: Exception) -> AudioError:
     hint = ""
     if path.lower().endswith(NEEDS_CONVERSION):
         hint = f"; {os.path.splitext(path)[1]} is not supported: convert it to WAV or FLAC first (ffmpeg -i IN OUT.wav)"
-    return AudioError(f"{path}: not a readable audio file ({error}){hint}")
+    detail = str(error).replace(f" {path!r}", "").replace(f" '{path}'", "")  # the path is named once, in front
+    return AudioError(f"{path}: not a readable audio file ({detail}){hint}")
 
 
 def to_mono(samples: np.ndarray) -> np.ndarray:

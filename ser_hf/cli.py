@@ -16,6 +16,20 @@ import os
 import sys
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (exit code 2): the problem and where help is, not the
+    whole usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The same for a parser made elsewhere (`HfArgumentParser`)."""
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
+    return parser
+
+
 class UsageError(ValueError):
     """An option value that cannot work, found before any work starts (exit code 2)."""
 
@@ -45,7 +59,7 @@ def check_device(device: str) -> None:
 def _check_predict(args: argparse.Namespace) -> None:
     from .audio import MAX_CLIP_SECONDS
 
-    _positive(args, "window_seconds", "hop_seconds", "long_audio_seconds")
+    _positive(args, "window_seconds", "hop_seconds", "long_audio_seconds")  # light checks first, torch last
     if args.hop_seconds > args.window_seconds:
         raise UsageError(f"--hop-seconds ({args.hop_seconds:g}) must not exceed --window-seconds ({args.window_seconds:g})")
     if args.long_audio_seconds > MAX_CLIP_SECONDS:
@@ -56,7 +70,7 @@ def _check_predict(args: argparse.Namespace) -> None:
     check_device(args.device)
 
 
-def _quiet_loading() -> None:
+def quiet_loading() -> None:
     """No weight-loading progress bars on the console: a user asked for predictions, not for them."""
     from huggingface_hub.utils import disable_progress_bars
     from transformers.utils import logging
@@ -66,10 +80,10 @@ def _quiet_loading() -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    _check_predict(args)  # before torch is imported: a usage error answers at once
+    quiet_loading()
     from .inference import ModelLoadError, bundled_model_path, load_model, predict_files
 
-    _check_predict(args)
-    _quiet_loading()
     try:
         if args.model is None:
             args.model = str(bundled_model_path(2))
@@ -81,7 +95,7 @@ def _predict(args: argparse.Namespace) -> int:
             try:
                 fingerprint = onnx_fingerprint(args.onnx)
                 onnx_model = OnnxModel(args.onnx, model.config)
-            except Exception as error:  # onnx and onnxruntime raise their own exception types
+            except Exception as error:  # noqa: BLE001 (onnx and onnxruntime raise their own exception types)
                 raise ModelLoadError(f"{args.onnx}: not a loadable ONNX model ({error})") from None
             if fingerprint is None:
                 print(f"warning: {args.onnx} carries no model fingerprint (exported by an older ser-hf): "
@@ -125,7 +139,7 @@ def _export_onnx(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if args.opset < 9:
         raise UsageError(f"--opset must be at least 9, got {args.opset}")
-    _quiet_loading()
+    quiet_loading()
     from .inference import ModelLoadError, load_model
     from .onnx_export import OnnxModel, export_onnx, max_difference, probe_clips
 
@@ -176,8 +190,8 @@ def _push_dataset(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineErrorParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
     commands.add_parser("train", help="train Model 1 or 2 (see `ser-hf train --help`)", add_help=False)
     commands.add_parser("evaluate", help="score a model on a RAVDESS split (see `ser-hf evaluate --help`)", add_help=False)
     predict = commands.add_parser("predict", help="top emotion and all probabilities for audio files")

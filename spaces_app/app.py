@@ -50,6 +50,9 @@ def default_sources() -> list[str]:
 
 def load_models(spec: str | None = None) -> dict[str, tuple]:
     """{display name: (model, feature extractor)} for every comma-separated source in `spec`."""
+    from ser_hf.cli import quiet_loading
+
+    quiet_loading()  # no weight-loading progress bars in the Space's log
     sources = [s.strip() for s in spec.split(",") if s.strip()] if spec else default_sources()
     models = {}
     for source in sources:
@@ -103,11 +106,12 @@ def friendly_name(path: str) -> str:
     return Path(path).name
 
 
+# A user's mistake is shown to the user; the server's log keeps no traceback for it (print_exception=False)
 def _unusable(name: str, audio_path: str, error: ValueError) -> gr.Error:
     """The message for a file that cannot be analysed, naming the upload but not the server's paths."""
     reason = str(error).replace(audio_path, name).removeprefix(f"{name}: ").removeprefix("the audio: ").rstrip(".")
     hint = " Try WAV, FLAC, OGG or MP3." if isinstance(error, AudioError) and "readable" in reason else ""
-    return gr.Error(f"Cannot use {name}: {reason}.{hint}")
+    return gr.Error(f"Cannot use {name}: {reason}.{hint}", print_exception=False)
 
 
 LOW_CONFIDENCE = 0.5
@@ -122,9 +126,9 @@ def _shown(figure: Figure | None):
 def analyse(audio_path: str | None, model_name: str, models: dict) -> tuple:
     """The page's one action: (8 probabilities, Mel plot, attention plot, timeline plot, summary)."""
     if not audio_path:
-        raise gr.Error("Upload an audio file or record from the microphone first.")
+        raise gr.Error("Upload an audio file or record from the microphone first.", print_exception=False)
     if model_name not in models:
-        raise gr.Error(f"Unknown model {model_name!r}; choose one of: {', '.join(models)}.")
+        raise gr.Error(f"Unknown model {model_name!r}; choose one of: {', '.join(models)}.", print_exception=False)
     model, extractor = models[model_name]
     name = friendly_name(audio_path)
     try:
@@ -133,7 +137,7 @@ def analyse(audio_path: str | None, model_name: str, models: dict) -> tuple:
         raise _unusable(name, audio_path, error) from None
     if duration > MAX_SECONDS:
         raise gr.Error(f"{name} is {duration:.0f} s long; this demo takes recordings up to {MAX_SECONDS:.0f} s. "
-                       "Cut it shorter, or run `ser-hf predict` locally, which handles any length.")
+                       "Cut it shorter, or run `ser-hf predict` locally, which handles any length.", print_exception=False)
     try:
         samples, _ = load_audio(audio_path, extractor.sampling_rate)
         prediction = predict_recording(model, extractor, samples, log_mel=True)  # one clip, or a timeline

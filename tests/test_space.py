@@ -129,6 +129,16 @@ def test_api_silent_recording_gets_a_message(client, tmp_path):
         client.predict(gradio_client.handle_file(str(path)), MODEL_2, api_name="/predict")
 
 
+def test_api_no_speech_gets_a_message(client, tmp_path, capfd):
+    """... and a user's mistake leaves no traceback in the server's log."""
+    path = tmp_path / "tone.wav"
+    sf.write(path, (0.5 * np.sin(2 * np.pi * 440 * np.arange(32000) / 16000)).astype(np.float32), 16000)
+    capfd.readouterr()
+    with pytest.raises(gradio_client.exceptions.AppError, match="Cannot use tone.wav: no speech found"):
+        client.predict(gradio_client.handle_file(str(path)), MODEL_2, api_name="/predict")
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_api_too_long_gets_a_message(client, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "MAX_SECONDS", 5.0)
     path = tmp_path / "long.flac"

@@ -134,7 +134,7 @@ def test_model_1_learns_speaker_independent_emotions_on_real_ravdess(ravdess_dir
     (chance 12.5 %)."""
     out = tmp_path / "model1"
     code = ser_hf(["train", "--output_dir", str(out), "--model", "1", "--data", str(ravdess_dir),
-                   "--epochs", "6", "--learning_rate", "2e-3", "--noise_mode", "none",
+                   "--recipe", "paper", "--epochs", "6", "--learning_rate", "2e-3", "--noise_mode", "none",
                    "--test_actors", "1,2,13,14", "--validation_actors", ""])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())

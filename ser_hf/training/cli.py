@@ -10,8 +10,11 @@ def parse(argv: list[str] | None = None):
 
     from .args import AugmentArguments, DataArguments, ModelArguments, TrainArguments, apply_recipe, check_arguments
 
+    from ..cli import one_line_errors
+
     parser = HfArgumentParser((ModelArguments, DataArguments, AugmentArguments, TrainArguments))
     parser.prog = "ser-hf train"
+    one_line_errors(parser)
     groups = parser.parse_args_into_dataclasses(args=argv)
     argv = sys.argv[1:] if argv is None else argv
     given = {token[2:].split("=")[0].replace("-", "_") for token in argv if token.startswith("--")}

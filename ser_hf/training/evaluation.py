@@ -79,7 +79,9 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix")
+    from ..cli import OneLineErrorParser
+
+    parser = OneLineErrorParser(prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix")
     parser.add_argument("--model", required=True, help="model folder or Hub repo id")
     parser.add_argument("--data", default=None, help="corpus folder (RAVDESS also: zip or Hub dataset id; default $SER_HF_RAVDESS_DIR)")
     parser.add_argument("--corpus", default="ravdess", help="ravdess | savee | tess | crema-d | emodb (scored on the classes shared with the model)")
@@ -104,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # before the heavy imports: --help and usage errors answer at once
     if args.batch_size < 1:
         parser.exit(2, f"ser-hf evaluate: error: --batch_size must be at least 1, got {args.batch_size}\n")
-    from ..cli import UsageError, check_device
+    from ..cli import UsageError, check_device, quiet_loading
 
     try:
         check_device(args.device)
     except UsageError as error:
         parser.exit(2, f"ser-hf evaluate: error: {error}\n")
+    quiet_loading()
     from ..data.common import CorpusError
     from ..data.corpora import load_corpus
     from ..inference import ModelLoadError, load_model

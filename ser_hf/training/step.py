@@ -88,24 +88,35 @@ def mixup(features: dict, labels: torch.Tensor, alpha: float) -> tuple[dict, tor
 class WeightAverage(torch.nn.Module):
     """An exponential moving average of the model's weights (torch's EMA update,
     `torch.optim.swa_utils.get_ema_multi_avg_fn`), kept in a copy of the model that evaluation and the
-    saved model use. BatchNorm buffers are copied, not averaged: they are re-estimated before each
-    evaluation anyway. Unlike `AveragedModel`, an update never reads a device value on the host."""
+    saved model use. The decay warms up as min(decay, (1 + n) / (10 + n)) after n updates, so a short
+    run is not dominated by its first weights. BatchNorm buffers are copied, not averaged: they are
+    re-estimated before each evaluation anyway. Unlike `AveragedModel`, an update never reads a device
+    value on the host (the update count lives on the host and in the checkpoint)."""
 
     def __init__(self, model: torch.nn.Module, decay: float):
         import copy
 
-        from torch.optim.swa_utils import get_ema_multi_avg_fn
-
         super().__init__()
         self.module = copy.deepcopy(model)
         self.module.requires_grad_(False)
-        self._average = get_ema_multi_avg_fn(decay)
+        self.decay = decay
+        self.updates = 0
 
     @torch.no_grad()
     def update_parameters(self, model: torch.nn.Module) -> None:
-        self._average(list(self.module.parameters()), [p.detach() for p in model.parameters()], None)
+        from torch.optim.swa_utils import get_ema_multi_avg_fn
+
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        get_ema_multi_avg_fn(decay)(list(self.module.parameters()), [p.detach() for p in model.parameters()], None)
         for average, current in zip(self.module.buffers(), model.buffers()):
             average.copy_(current)
+        self.updates += 1
+
+    def get_extra_state(self) -> dict:
+        return {"updates": self.updates}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.updates = int(state["updates"])
 
 
 class TrainStep:

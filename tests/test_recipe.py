@@ -1,0 +1,119 @@
+"""The training recipe's ingredients (speed perturbation, channel simulation, chunk crops, mixup,
+weight averaging) and `--recipe paper`: what each does, on small tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ser_hf.data.augment import AugmentConfig, WaveformAugmenter, change_speed, channel_filter
+from ser_hf.training.cli import parse
+from ser_hf.training.step import WeightAverage, mixup
+
+
+def _tone(frequency: float, seconds: float = 1.0, rate: int = 16000) -> torch.Tensor:
+    return torch.sin(2 * torch.pi * frequency * torch.arange(int(seconds * rate)) / rate)
+
+
+def _peak_hz(wave: torch.Tensor, rate: int = 16000) -> float:
+    spectrum = torch.fft.rfft(wave).abs()
+    return float(torch.fft.rfftfreq(len(wave), 1 / rate)[spectrum.argmax()])
+
+
+def test_speed_perturbation_changes_length_and_pitch_together():
+    waves = torch.stack([_tone(500), _tone(500)])
+    lengths = torch.tensor([16000, 12000])
+    out, new_lengths = change_speed(waves * (torch.arange(16000) < lengths[:, None]), lengths, torch.tensor([1.1, 0.9]))
+    assert new_lengths.tolist() == [14545, 13333]
+    assert _peak_hz(out[0, :14545]) == pytest.approx(550, abs=3)
+    assert _peak_hz(out[1, :13333]) == pytest.approx(450, abs=3)
+    assert torch.all(out[0, 14545:] == 0) and torch.all(out[1, 13333:] == 0)
+    same, _ = change_speed(waves, torch.tensor([16000, 16000]), torch.tensor([1.0, 1.0]))
+    torch.testing.assert_close(same, waves)
+
+
+def test_channel_simulation_keeps_level_and_padding_and_leaves_inactive_rows():
+    generator = torch.Generator().manual_seed(0)
+    waves = torch.randn(3, 16000, generator=generator) * 0.1
+    lengths = torch.tensor([16000, 16000, 9000])
+    waves = waves * (torch.arange(16000) < lengths[:, None])
+    draws = torch.tensor([[0.3, 0.0, 0.8], [0.5, 0.5, 0.5], [0.9, 0.2, 0.1]])
+    out = channel_filter(waves, lengths, torch.tensor([True, False, True]), draws)
+    assert torch.equal(out[1], waves[1])
+    for row in (0, 2):
+        assert float(out[row].pow(2).sum() / waves[row].pow(2).sum()) == pytest.approx(1.0, rel=1e-3)
+    assert torch.all(out[2, 9000:] == 0)
+    # draws[0, 1] = 0: band-limited at 3.4 kHz (telephone): little energy is left above 4 kHz
+    spectrum = torch.fft.rfft(out[0]).abs().pow(2)
+    hz = torch.fft.rfftfreq(16000, 1 / 16000)
+    assert float(spectrum[hz > 4000].sum() / spectrum.sum()) < 0.02
+
+
+def test_fixed_copies_keep_their_speed_and_channel_across_epochs():
+    augmenter = WaveformAugmenter(AugmentConfig(noise_mode="copies", speed_perturb=0.1, channel_prob=1.0), seed=0)
+    waves, lengths = torch.randn(2, 8000) * 0.1, torch.tensor([8000, 8000])
+    rows, copies = torch.tensor([3, 4]), torch.tensor([1, 2])
+    a, la = augmenter(waves, lengths, rows, copies, epoch=0)
+    b, lb = augmenter(waves, lengths, rows, copies, epoch=5)
+    assert torch.equal(a, b) and torch.equal(la, lb) and not torch.equal(la, lengths)
+    fresh = WaveformAugmenter(AugmentConfig(noise_mode="fresh", speed_perturb=0.1, channel_prob=1.0), seed=0)
+    assert not torch.equal(fresh(waves, lengths, rows, copies, 0)[1], fresh(waves, lengths, rows, copies, 1)[1])
+
+
+def test_chunk_crops_are_windows_of_real_chunks():
+    augmenter = WaveformAugmenter(AugmentConfig(crop_chunks=2), seed=0)
+    values = torch.arange(3 * 5, dtype=torch.float32).view(3, 5, 1, 1)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]])
+    torch.manual_seed(0)
+    for _ in range(20):
+        out = augmenter.crop({"input_values": values, "chunk_mask": mask})
+        assert out["input_values"].shape == (3, 2, 1, 1)
+        firsts = out["input_values"][:, 0, 0, 0] - torch.tensor([0, 5, 10])
+        assert torch.all(out["input_values"][:2, 1, 0, 0] == out["input_values"][:2, 0, 0, 0] + 1)  # consecutive
+        assert 0 <= firsts[0] <= 3 and 0 <= firsts[1] <= 1 and firsts[2] == 0
+        assert out["chunk_mask"].tolist()[2] == [1, 0]  # a one-chunk clip keeps its chunk, the rest is padding
+
+
+def test_mixup_blends_two_clips_and_keeps_the_union_of_their_chunks():
+    torch.manual_seed(0)
+    features = {"input_values": torch.randn(4, 3, 2, 2), "chunk_mask": torch.tensor([[1, 1, 1], [1, 0, 0], [1, 1, 0], [1, 0, 0]])}
+    labels = torch.tensor([0, 1, 2, 3])
+    mixed, partners, lam, order = mixup(features, labels, alpha=0.4)
+    assert 0.5 <= float(lam) <= 1.0
+    torch.testing.assert_close(mixed["input_values"], lam * features["input_values"] + (1 - lam) * features["input_values"][order])
+    assert torch.equal(partners, labels[order])
+    assert torch.equal(mixed["chunk_mask"], torch.maximum(features["chunk_mask"], features["chunk_mask"][order]))
+
+
+def test_weight_average_follows_the_ema_formula():
+    model = torch.nn.Linear(3, 2)
+    average = WeightAverage(model, decay=0.5)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    average.update_parameters(model)  # warm-up: decay min(0.5, 1 / 10)
+    torch.testing.assert_close(average.module.weight, 0.1 * start + 0.9 * (start + 1.0))
+    for _ in range(20):
+        average.update_parameters(model)
+    before = average.module.weight.clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    average.update_parameters(model)  # past the warm-up: decay 0.5
+    torch.testing.assert_close(average.module.weight, 0.5 * before + 0.5 * model.weight)
+    assert not average.module.weight.requires_grad
+    restored = WeightAverage(model, decay=0.5)
+    restored.load_state_dict(average.state_dict())
+    assert restored.updates == 22  # the warm-up position is part of the checkpoint
+
+
+def test_recipe_paper_sets_the_papers_values_except_what_the_user_typed():
+    _, _, augment, train = parse(["--output_dir", "/tmp/x", "--recipe", "paper", "--model", "1", "--mixup_alpha", "0.2"])
+    assert (augment.noise_mode, augment.noise_copies, augment.noise_type) == ("copies", 2, "uniform")  # Model 1: uniform noise
+    assert augment.crop_chunks == 0 and augment.speed_perturb == 0 and augment.channel_prob == 0 and train.ema_decay == 0
+    assert augment.mixup_alpha == 0.2  # typed by the user: kept
+    assert train.epochs == 200 and train.weight_decay == 1e-3
+    _, _, ours, ours_train = parse(["--output_dir", "/tmp/x"])
+    assert ours.noise_mode == "fresh" and ours.mixup_alpha > 0 and ours.crop_chunks > 0 and ours_train.ema_decay > 0
+    assert np.isclose(parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].snr_min, 15.0)
+    assert parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].noise_type == "awgn"
