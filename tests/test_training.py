@@ -55,6 +55,12 @@ def test_a_run_writes_a_hub_ready_folder(trained):
     assert f"{metrics['test']['accuracy']:.4f}" in card
     args = json.loads((trained / "training_args.json").read_text())
     assert args["model"]["model"] == 2 and args["train"]["epochs"] == 3
+    # calibrated on validation: the temperature is in the config, its effect in metrics.json and the card
+    config = json.loads((trained / "config.json").read_text())
+    calibration = metrics["calibration"]
+    assert config["temperature"] == pytest.approx(calibration["validation"]["temperature"], rel=1e-3) and config["temperature"] > 0
+    assert calibration["validation"]["after"]["nll"] <= calibration["validation"]["before"]["nll"] + 1e-6
+    assert "ECE before" in card and metrics["test"]["loss"] == calibration["test"]["after"]["nll"]
 
 
 def test_an_existing_output_dir_is_not_overwritten(trained, fake_ravdess):
