@@ -7,7 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 RAVDESS ?= $(SER_HF_RAVDESS_DIR)
 
-.PHONY: setup test demo cli-demo clean
+LINTED := ser_hf scripts tests spaces_app model_cards
+HUB_FILES := ser_hf/configuration_ser.py ser_hf/modeling_ser.py ser_hf/feature_extraction_ser.py
+
+.PHONY: setup test test-fast lint sync-bundled demo cli-demo clean
 
 setup: $(VENV)/.installed
 
@@ -21,8 +24,20 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 test: setup
-	@echo "test: running the whole suite (a few minutes; real-data tests need SER_HF_RAVDESS_DIR)"
+	@echo "test: running the whole suite (15-25 minutes on 2 cores; real-data tests need SER_HF_RAVDESS_DIR)"
 	$(BIN)/python -m pytest -q
+
+# the developer's loop: everything but training runs, the browser and other tests marked slow
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+# the Hub-facing files of the bundled models are the package's (tests/test_bundled_models.py checks it)
+sync-bundled:
+	for folder in models/*/; do cp $(HUB_FILES) "$$folder"; done
 
 demo: setup
 	@echo "demo: serving the page on the bundled models at http://127.0.0.1:7860 (Ctrl-C stops it)"

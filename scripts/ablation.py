@@ -35,9 +35,22 @@ def run(variant: str, seed: int, args, extra: list[str]) -> dict | None:
     folder = Path(args.out) / f"{args.split}-m{args.model}-e{args.epochs}" / f"{variant}-s{seed}"
     metrics = folder / "metrics.json"
     if not metrics.exists():
-        command = [sys.executable, str(Path(__file__).with_name("train.py")), "--output_dir", str(folder),
-                   "--model", str(args.model), "--split", args.split, "--epochs", str(args.epochs), "--seed", str(seed),
-                   *VARIANTS[variant], *extra]
+        command = [
+            sys.executable,
+            str(Path(__file__).with_name("train.py")),
+            "--output_dir",
+            str(folder),
+            "--model",
+            str(args.model),
+            "--split",
+            args.split,
+            "--epochs",
+            str(args.epochs),
+            "--seed",
+            str(seed),
+            *VARIANTS[variant],
+            *extra,
+        ]
         if (folder / "checkpoints" / "latest").exists():
             command.append("--resume")
         print("+", " ".join(command[1:]), flush=True)
@@ -53,17 +66,23 @@ def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
         return (statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0)
 
     base = mean_std([m["test"]["accuracy"] for m in results.get(reference, [])]) if results.get(reference) else None
-    lines = ["| variant | seeds | test accuracy % | vs ours | test macro-F1 % | best val. accuracy % (epoch) | train loss, last epoch |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| variant | seeds | test accuracy % | vs ours | test macro-F1 % | best val. accuracy % (epoch) | train loss, last epoch |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, runs in results.items():
         if not runs:
             continue
         acc, acc_sd = mean_std([m["test"]["accuracy"] for m in runs])
         f1, f1_sd = mean_std([m["test"]["macro_f1"] for m in runs])
-        best = " / ".join(f"{100 * max(h.get('val_accuracy', 0) for h in m['history']):.1f} ({m['best_epoch']})" for m in runs)
+        best = " / ".join(
+            f"{100 * max(h.get('val_accuracy', 0) for h in m['history']):.1f} ({m['best_epoch']})" for m in runs
+        )
         loss = " / ".join(f"{m['history'][-1]['train_loss']:.2f}" for m in runs)
         delta = f"{acc - base[0]:+.1f}" if base and name != reference else ""
-        lines.append(f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |")
+        lines.append(
+            f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |"
+        )
     return "\n".join(lines)
 
 

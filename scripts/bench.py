@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
+from model_stats import time_call  # scripts/ is on sys.path when this file runs as a script
 
 import ser_hf
-from model_stats import time_call  # scripts/ is on sys.path when this file runs as a script
 from ser_hf.audio import load_audio
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,19 +58,34 @@ def ravdess_files(count: int) -> list[Path]:
 
 # ---------------------------------------------------------------------------------------- 1. features
 
+
 def librosa_features(y: np.ndarray, extractor) -> np.ndarray:
     """The same features the way the public notebooks compute them, one clip at a time with librosa:
     trim, Mel power spectrogram, power_to_db with an 80 dB floor, per-utterance normalisation, chunks."""
     import librosa
 
-    y, _ = librosa.effects.trim(y, top_db=extractor.trim_top_db, frame_length=extractor.win_length, hop_length=extractor.hop_length)
-    mel = librosa.feature.melspectrogram(y=y, sr=extractor.sampling_rate, n_fft=extractor.n_fft, hop_length=extractor.hop_length,
-                                         win_length=extractor.win_length, n_mels=extractor.feature_size, norm="slaney",
-                                         htk=False, center=True, power=2.0)
+    y, _ = librosa.effects.trim(
+        y, top_db=extractor.trim_top_db, frame_length=extractor.win_length, hop_length=extractor.hop_length
+    )
+    mel = librosa.feature.melspectrogram(
+        y=y,
+        sr=extractor.sampling_rate,
+        n_fft=extractor.n_fft,
+        hop_length=extractor.hop_length,
+        win_length=extractor.win_length,
+        n_mels=extractor.feature_size,
+        norm="slaney",
+        htk=False,
+        center=True,
+        power=2.0,
+    )
     log_mel = librosa.power_to_db(mel, ref=np.max, top_db=extractor.log_floor_db)
     log_mel = (log_mel - log_mel.mean()) / (log_mel.std() + 1e-5)
     frames = log_mel.shape[1]
-    chunks = [log_mel[:, s : s + extractor.chunk_length] for s in range(0, max(frames - extractor.chunk_length, 0) + 1, extractor.chunk_stride)]
+    chunks = [
+        log_mel[:, s : s + extractor.chunk_length]
+        for s in range(0, max(frames - extractor.chunk_length, 0) + 1, extractor.chunk_stride)
+    ]
     return np.stack([np.pad(c, ((0, 0), (0, extractor.chunk_length - c.shape[1]))) for c in chunks])
 
 
@@ -84,23 +99,36 @@ def package_batches(waves: list[np.ndarray], extractor, batch_size: int = 64) ->
     """Batched as a pipeline would: clips of similar length together, so little padding is computed."""
     order = sorted(range(len(waves)), key=lambda i: len(waves[i]))
     for start in range(0, len(order), batch_size):
-        extractor([waves[i] for i in order[start : start + batch_size]], sampling_rate=extractor.sampling_rate, return_tensors="pt")
+        extractor(
+            [waves[i] for i in order[start : start + batch_size]],
+            sampling_rate=extractor.sampling_rate,
+            return_tensors="pt",
+        )
 
 
 def bench_features(paths, extractor, repeats) -> dict:
     waves = [load_audio(p, extractor.sampling_rate)[0] for p in paths]
     ours = median_time(lambda: package_batches(waves, extractor), repeats)
     theirs = median_time(lambda: [librosa_features(w, extractor) for w in waves], repeats)
-    ours_files = median_time(lambda: package_batches([load_audio(p, extractor.sampling_rate)[0] for p in paths], extractor), repeats)
+    ours_files = median_time(
+        lambda: package_batches([load_audio(p, extractor.sampling_rate)[0] for p in paths], extractor), repeats
+    )
     theirs_files = median_time(lambda: [librosa_from_file(p, extractor) for p in paths], repeats)
     decode = median_time(lambda: [load_audio(p, extractor.sampling_rate) for p in paths], repeats)
-    return {"clips": len(paths), "package_clips_per_s": len(paths) / ours, "librosa_clips_per_s": len(paths) / theirs,
-            "ratio": theirs / ours, "files_package_clips_per_s": len(paths) / ours_files,
-            "files_librosa_clips_per_s": len(paths) / theirs_files, "files_ratio": theirs_files / ours_files,
-            "decode_ms_per_clip": 1e3 * decode / len(paths)}
+    return {
+        "clips": len(paths),
+        "package_clips_per_s": len(paths) / ours,
+        "librosa_clips_per_s": len(paths) / theirs,
+        "ratio": theirs / ours,
+        "files_package_clips_per_s": len(paths) / ours_files,
+        "files_librosa_clips_per_s": len(paths) / theirs_files,
+        "files_ratio": theirs_files / ours_files,
+        "decode_ms_per_clip": 1e3 * decode / len(paths),
+    }
 
 
 # ---------------------------------------------------------------------------------------- 2. inference
+
 
 def wav2vec2_base():
     from transformers import Wav2Vec2Config, Wav2Vec2ForSequenceClassification
@@ -123,20 +151,25 @@ def bench_inference(clip: np.ndarray, extractor, repeats: int, batch: int = 64) 
         def many(model=model):
             model(**extractor([clip] * batch, sampling_rate=rate, return_tensors="pt"))
 
-        rows[f"model{number}"] = {"latency_ms": 1e3 * median_time(one, repeats * 20, warmup=10),
-                                  "batch64_clips_per_s": batch / median_time(many, repeats)}
+        rows[f"model{number}"] = {
+            "latency_ms": 1e3 * median_time(one, repeats * 20, warmup=10),
+            "batch64_clips_per_s": batch / median_time(many, repeats),
+        }
     w2v = wav2vec2_base()
     from transformers import Wav2Vec2FeatureExtractor
 
     w2v_fe = Wav2Vec2FeatureExtractor()
     rows["wav2vec2-base"] = {
-        "latency_ms": 1e3 * median_time(lambda: w2v(**w2v_fe(clip, sampling_rate=rate, return_tensors="pt")), repeats * 3, warmup=2),
-        "batch64_clips_per_s": batch / median_time(lambda: w2v(**w2v_fe([clip] * batch, sampling_rate=rate, return_tensors="pt")), 1, warmup=0),
+        "latency_ms": 1e3
+        * median_time(lambda: w2v(**w2v_fe(clip, sampling_rate=rate, return_tensors="pt")), repeats * 3, warmup=2),
+        "batch64_clips_per_s": batch
+        / median_time(lambda: w2v(**w2v_fe([clip] * batch, sampling_rate=rate, return_tensors="pt")), 1, warmup=0),
     }
     return rows
 
 
 # ---------------------------------------------------------------------------------------- 3. training
+
 
 def glibc_allocator(mode: str) -> None:
     """`default`: glibc's settings in a warmed-up process (blocks over 32 MB mapped afresh and unmapped
@@ -199,7 +232,9 @@ def bench_training(paths: list[Path], extractor, steps: int, batch_size: int = 3
             model.set_training_path(path)
             optimizer = make_optimizer(model, args, accelerator.device)
             scheduler = get_scheduler("constant", optimizer)
-            step = TrainStep(model, optimizer, scheduler, accelerator, StepPlan(path, None), max_grad_norm=args.max_grad_norm)
+            step = TrainStep(
+                model, optimizer, scheduler, accelerator, StepPlan(path, None), max_grad_norm=args.max_grad_norm
+            )
             cache = FeatureCache() if cached else None
             for batch in loader if cached else ():  # the first epoch fills the cache
                 features_for(batch, bank, extractor, augmenter, cache=cache)
@@ -258,8 +293,12 @@ def bench_hour(paths: list[Path], minutes: float) -> dict:
                 handle.write(np.concatenate([clip, pause]))
                 written += len(clip) + len(pause)
         for name in ("ser-cnn-lstm-ravdess", "ser-cnn-bilstm-attention-ravdess"):
-            result = subprocess.run([sys.executable, "-c", _HOUR_SCRIPT, str(REPO / "models" / name), str(path)],
-                                    capture_output=True, text=True, check=True)
+            result = subprocess.run(
+                [sys.executable, "-c", _HOUR_SCRIPT, str(REPO / "models" / name), str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             row = json.loads(result.stdout.strip().splitlines()[-1])
             row["real_time_factor"] = row["seconds"] / row["duration"]
             out[name] = row
@@ -267,6 +306,7 @@ def bench_hour(paths: list[Path], minutes: float) -> dict:
 
 
 # ---------------------------------------------------------------------------------------- 5. ONNX
+
 
 def bench_onnx(clip: np.ndarray, extractor, repeats: int, batch: int = 64) -> dict:
     from ser_hf.onnx_export import OnnxModel, export_onnx
@@ -280,16 +320,27 @@ def bench_onnx(clip: np.ndarray, extractor, repeats: int, batch: int = 64) -> di
             torch.manual_seed(number)
             model = cls(cls.config_class()).eval()
             with torch.inference_mode():
-                torch_one = median_time(lambda: model(**one), repeats * 20, warmup=10)
-                torch_many = median_time(lambda: model(**many), repeats)
-            session = OnnxModel(export_onnx(model, extractor, Path(tmp) / f"m{number}.onnx"), model.config,
-                                threads=torch.get_num_threads())
-            ort_one = median_time(lambda: session(**one), repeats * 20, warmup=10)
-            ort_clip = median_time(lambda: session(**extractor(clip, sampling_rate=rate, return_tensors="pt")), repeats * 20, warmup=10)
-            ort_many = median_time(lambda: session(**many), repeats)
-            out[f"model{number}"] = {"torch_forward_ms": 1e3 * torch_one, "onnx_forward_ms": 1e3 * ort_one,
-                                     "onnx_latency_ms": 1e3 * ort_clip,
-                                     "torch_batch64_clips_per_s": batch / torch_many, "onnx_batch64_clips_per_s": batch / ort_many}
+                torch_one = median_time(lambda model=model: model(**one), repeats * 20, warmup=10)
+                torch_many = median_time(lambda model=model: model(**many), repeats)
+            session = OnnxModel(
+                export_onnx(model, extractor, Path(tmp) / f"m{number}.onnx"),
+                model.config,
+                threads=torch.get_num_threads(),
+            )
+            ort_one = median_time(lambda session=session: session(**one), repeats * 20, warmup=10)
+            ort_clip = median_time(
+                lambda session=session: session(**extractor(clip, sampling_rate=rate, return_tensors="pt")),
+                repeats * 20,
+                warmup=10,
+            )
+            ort_many = median_time(lambda session=session: session(**many), repeats)
+            out[f"model{number}"] = {
+                "torch_forward_ms": 1e3 * torch_one,
+                "onnx_forward_ms": 1e3 * ort_one,
+                "onnx_latency_ms": 1e3 * ort_clip,
+                "torch_batch64_clips_per_s": batch / torch_many,
+                "onnx_batch64_clips_per_s": batch / ort_many,
+            }
     return out
 
 
@@ -330,7 +381,9 @@ def bench_startup(clip_path: Path, repeats: int) -> dict:
                 script = _PEAK + "import torch\nprint('@@', 0, peak_mb(), 0)"
                 result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
             else:
-                result = subprocess.run([sys.executable, "-c", _STARTUP_SCRIPT, *argv], capture_output=True, text=True, check=False)
+                result = subprocess.run(
+                    [sys.executable, "-c", _STARTUP_SCRIPT, *argv], capture_output=True, text=True, check=False
+                )
             wall = time.perf_counter() - start
             marker = next(line for line in result.stdout.splitlines() if line.startswith("@@"))
             runs.append((wall, float(marker.split()[2])))
@@ -339,6 +392,7 @@ def bench_startup(clip_path: Path, repeats: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------- 7. odd rates
+
 
 def bench_resampling(clip: np.ndarray, repeats: int) -> dict:
     """Decoding + resampling a 3.5 s file at 24,414 Hz (TESS) and 44.1 kHz: `load_audio` (soxr) against
@@ -351,11 +405,11 @@ def bench_resampling(clip: np.ndarray, repeats: int) -> dict:
             path = Path(tmp) / f"clip-{rate}.wav"
             sf.write(path, AF.resample(torch.from_numpy(clip), 16000, rate).numpy(), rate)
 
-            def torchaudio_load():
+            def torchaudio_load(path=path):
                 samples, file_rate = sf.read(path, dtype="float32")
                 return AF.resample(torch.from_numpy(samples), file_rate, 16000)
 
-            ours = median_time(lambda: load_audio(path, 16000), repeats * 4)
+            ours = median_time(lambda path=path: load_audio(path, 16000), repeats * 4)
             theirs = median_time(torchaudio_load, max(2, repeats // 2))
             out[str(rate)] = {"ours_ms": 1e3 * ours, "torchaudio_ms": 1e3 * theirs, "ratio": theirs / ours}
     return out
@@ -363,12 +417,12 @@ def bench_resampling(clip: np.ndarray, repeats: int) -> dict:
 
 # ---------------------------------------------------------------------------------------- 8. 8-bit WAV
 
+
 def bench_eight_bit(paths: list[Path], count: int = 96) -> dict:
     """The bundled Model 2 on RAVDESS clips and on the same clips saved as 8-bit unsigned WAV: how often
     the top label changes, and how the trimmed length (chunks) changes."""
-    from ser_hf.inference import analyse_clip, bundled_model_path, load_model
-
     from ser_hf.audio import AudioError
+    from ser_hf.inference import analyse_clip, bundled_model_path, load_model
 
     model, extractor = load_model(bundled_model_path(2))
     same, refused, chunks_16, chunks_8 = 0, 0, [], []
@@ -385,44 +439,72 @@ def bench_eight_bit(paths: list[Path], count: int = 96) -> dict:
             same += analyse_clip(model, extractor, clip).label == label
             chunks_16.append(int(extractor(clip, sampling_rate=16000)["chunk_mask"].sum()))
             chunks_8.append(int(extractor(eight, sampling_rate=16000)["chunk_mask"].sum()))
-    return {"clips": min(count, len(paths)), "no_speech_at_8_bit": refused, "same_label": same,
-            "mean_chunks_16_bit": float(np.mean(chunks_16)), "mean_chunks_8_bit": float(np.mean(chunks_8))}
+    return {
+        "clips": min(count, len(paths)),
+        "no_speech_at_8_bit": refused,
+        "same_label": same,
+        "mean_chunks_16_bit": float(np.mean(chunks_16)),
+        "mean_chunks_8_bit": float(np.mean(chunks_8)),
+    }
 
 
 def table(results: dict) -> str:
     f, inf, tr, onnx = results["features"], results["inference"], results["training"], results["onnx"]
     w2v = inf["wav2vec2-base"]
-    lines = ["| benchmark | ser-hf | reference | ratio (x) |", "|---|---:|---:|---:|",
-             f"| features of {f['clips']} decoded clips (clips/s), batched vs librosa clip by clip | {f['package_clips_per_s']:.1f} | "
-             f"{f['librosa_clips_per_s']:.1f} | {f['ratio']:.1f} |",
-             f"| the same from the files, decoding included (clips/s; decoding alone {f['decode_ms_per_clip']:.2f} ms/clip) | "
-             f"{f['files_package_clips_per_s']:.1f} | {f['files_librosa_clips_per_s']:.1f} | {f['files_ratio']:.1f} |"]
+    lines = [
+        "| benchmark | ser-hf | reference | ratio (x) |",
+        "|---|---:|---:|---:|",
+        (
+            f"| features of {f['clips']} decoded clips (clips/s), batched vs librosa clip by clip | "
+            f"{f['package_clips_per_s']:.1f} | {f['librosa_clips_per_s']:.1f} | {f['ratio']:.1f} |"
+        ),
+        (
+            f"| the same from the files, decoding included (clips/s; decoding alone {f['decode_ms_per_clip']:.2f} ms/clip) | "
+            f"{f['files_package_clips_per_s']:.1f} | {f['files_librosa_clips_per_s']:.1f} | {f['files_ratio']:.1f} |"
+        ),
+    ]
     for n in (1, 2):
         m = inf[f"model{n}"]
-        lines.append(f"| Model {n} latency, batch 1, 3.5 s clip (ms), vs wav2vec2-base | {m['latency_ms']:.2f} | "
-                     f"{w2v['latency_ms']:.1f} | {w2v['latency_ms'] / m['latency_ms']:.1f} |")
-        lines.append(f"| Model {n} throughput, batch 64 (clips/s), vs wav2vec2-base | {m['batch64_clips_per_s']:.0f} | "
-                     f"{w2v['batch64_clips_per_s']:.1f} | {m['batch64_clips_per_s'] / w2v['batch64_clips_per_s']:.1f} |")
+        lines.append(
+            f"| Model {n} latency, batch 1, 3.5 s clip (ms), vs wav2vec2-base | {m['latency_ms']:.2f} | "
+            f"{w2v['latency_ms']:.1f} | {w2v['latency_ms'] / m['latency_ms']:.1f} |"
+        )
+        lines.append(
+            f"| Model {n} throughput, batch 64 (clips/s), vs wav2vec2-base | {m['batch64_clips_per_s']:.0f} | "
+            f"{w2v['batch64_clips_per_s']:.1f} | {m['batch64_clips_per_s'] / w2v['batch64_clips_per_s']:.1f} |"
+        )
     for n in (1, 2):
         t = tr[f"model{n}"]
-        lines.append(f"| Model {n} training, batch {t['batch_size']} with AWGN, CPU (samples/s): `ser-hf train` from its second epoch "
-                     f"(fused path, feature cache) vs the plain eager model | "
-                     f"{t['fused_cached_samples_per_s']:.1f} | {t['eager_samples_per_s']:.1f} | {t['fused_cached_ratio']:.2f} |")
-        lines.append(f"| Model {n} the same, first epoch (features computed every step) vs the plain eager model "
-                     f"(eager with the allocator setting alone: {t['eager_heap_samples_per_s']:.1f}) | "
-                     f"{t['fused_samples_per_s']:.1f} | {t['eager_samples_per_s']:.1f} | {t['fused_ratio']:.2f} |")
+        lines.append(
+            f"| Model {n} training, batch {t['batch_size']} with AWGN, CPU (samples/s): `ser-hf train` from its second epoch "
+            f"(fused path, feature cache) vs the plain eager model | "
+            f"{t['fused_cached_samples_per_s']:.1f} | {t['eager_samples_per_s']:.1f} | {t['fused_cached_ratio']:.2f} |"
+        )
+        lines.append(
+            f"| Model {n} the same, first epoch (features computed every step) vs the plain eager model "
+            f"(eager with the allocator setting alone: {t['eager_heap_samples_per_s']:.1f}) | "
+            f"{t['fused_samples_per_s']:.1f} | {t['eager_samples_per_s']:.1f} | {t['fused_ratio']:.2f} |"
+        )
     for name, row in results.get("hour", {}).items():
-        lines.append(f"| {name}: {row['duration'] / 60:.0f} min recording, real-time factor / peak RSS (MB; "
-                     f"{row['rss_after_loading_mb']:.0f} after loading torch and the model) | "
-                     f"{row['real_time_factor']:.4f} / {row['peak_rss_mb']:.0f} | | |")
+        lines.append(
+            f"| {name}: {row['duration'] / 60:.0f} min recording, real-time factor / peak RSS (MB; "
+            f"{row['rss_after_loading_mb']:.0f} after loading torch and the model) | "
+            f"{row['real_time_factor']:.4f} / {row['peak_rss_mb']:.0f} | | |"
+        )
     for n in (1, 2):
         o = onnx[f"model{n}"]
-        lines.append(f"| Model {n} latency with ONNX Runtime, batch 1, 3.5 s clip (ms; features + forward), vs wav2vec2-base | "
-                     f"{o['onnx_latency_ms']:.2f} | {w2v['latency_ms']:.1f} | {w2v['latency_ms'] / o['onnx_latency_ms']:.1f} |")
-        lines.append(f"| Model {n} forward, batch 1 (ms): ONNX Runtime vs PyTorch | {o['onnx_forward_ms']:.2f} | "
-                     f"{o['torch_forward_ms']:.2f} | {o['torch_forward_ms'] / o['onnx_forward_ms']:.2f} |")
-        lines.append(f"| Model {n} batch 64 (clips/s): ONNX Runtime vs PyTorch | {o['onnx_batch64_clips_per_s']:.0f} | "
-                     f"{o['torch_batch64_clips_per_s']:.0f} | {o['onnx_batch64_clips_per_s'] / o['torch_batch64_clips_per_s']:.2f} |")
+        lines.append(
+            f"| Model {n} latency with ONNX Runtime, batch 1, 3.5 s clip (ms; features + forward), vs wav2vec2-base | "
+            f"{o['onnx_latency_ms']:.2f} | {w2v['latency_ms']:.1f} | {w2v['latency_ms'] / o['onnx_latency_ms']:.1f} |"
+        )
+        lines.append(
+            f"| Model {n} forward, batch 1 (ms): ONNX Runtime vs PyTorch | {o['onnx_forward_ms']:.2f} | "
+            f"{o['torch_forward_ms']:.2f} | {o['torch_forward_ms'] / o['onnx_forward_ms']:.2f} |"
+        )
+        lines.append(
+            f"| Model {n} batch 64 (clips/s): ONNX Runtime vs PyTorch | {o['onnx_batch64_clips_per_s']:.0f} | "
+            f"{o['torch_batch64_clips_per_s']:.0f} | {o['onnx_batch64_clips_per_s'] / o['torch_batch64_clips_per_s']:.2f} |"
+        )
     lines += extra_rows(results)
     return "\n".join(lines)
 
@@ -431,15 +513,21 @@ def extra_rows(results: dict) -> list[str]:
     """Rows of the start-up, resampling and 8-bit sections (each also runs alone with --only)."""
     lines = []
     for name, row in results.get("startup", {}).items():
-        lines.append(f"| start-up: `{name}`, wall time (s) / peak RSS (MB) | {row['seconds']:.2f} / {row['peak_rss_mb']:.0f} | | |")
+        lines.append(
+            f"| start-up: `{name}`, wall time (s) / peak RSS (MB) | {row['seconds']:.2f} / {row['peak_rss_mb']:.0f} | | |"
+        )
     for rate, row in results.get("resampling", {}).items():
-        lines.append(f"| decode + resample a 3.5 s {int(rate):,} Hz WAV to 16 kHz (ms): soxr vs torchaudio | "
-                     f"{row['ours_ms']:.1f} | {row['torchaudio_ms']:.1f} | {row['ratio']:.0f} |")
+        lines.append(
+            f"| decode + resample a 3.5 s {int(rate):,} Hz WAV to 16 kHz (ms): soxr vs torchaudio | "
+            f"{row['ours_ms']:.1f} | {row['torchaudio_ms']:.1f} | {row['ratio']:.0f} |"
+        )
     if "eight_bit" in results:
         e = results["eight_bit"]
-        lines.append(f"| bundled Model 2, {e['clips']} RAVDESS clips saved as 8-bit WAV: no speech found at 8 bits / same top "
-                     f"label as at 16 bits / mean chunks (16-bit: {e['mean_chunks_16_bit']:.1f}) | {e['no_speech_at_8_bit']} / "
-                     f"{e['same_label']} / {e['mean_chunks_8_bit']:.1f} | | |")
+        lines.append(
+            f"| bundled Model 2, {e['clips']} RAVDESS clips saved as 8-bit WAV: no speech found at 8 bits / same top "
+            f"label as at 16 bits / mean chunks (16-bit: {e['mean_chunks_16_bit']:.1f}) | {e['no_speech_at_8_bit']} / "
+            f"{e['same_label']} / {e['mean_chunks_8_bit']:.1f} | | |"
+        )
     return lines
 
 
@@ -451,8 +539,9 @@ def main() -> None:
     parser.add_argument("--train-steps", dest="train_steps", type=int, default=20)
     parser.add_argument("--hour-minutes", dest="hour_minutes", type=float, default=60.0)
     parser.add_argument("--skip-hour", dest="skip_hour", action="store_true")
-    parser.add_argument("--only", choices=["training", "startup", "resampling", "eight-bit"],
-                        help="run one section and print its rows")
+    parser.add_argument(
+        "--only", choices=["training", "startup", "resampling", "eight-bit"], help="run one section and print its rows"
+    )
     parser.add_argument("--out", default=str(REPO / "reports" / "bench.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -460,19 +549,27 @@ def main() -> None:
     extractor = ser_hf.SerFeatureExtractor()
     clip_path = min(paths, key=lambda p: abs(sf.info(str(p)).duration - 3.5))
     clip = load_audio(clip_path)[0]
-    results = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads,
-                           "torch": torch.__version__, "python": platform.python_version()},
-               "clip": {"path": clip_path.name, "seconds": len(clip) / 16000},
-               "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]])}
+    results = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "threads": args.threads,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
+        "clip": {"path": clip_path.name, "seconds": len(clip) / 16000},
+        "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]]),
+    }
     # librosa (numpy's BLAS threads keep spinning after their calls) runs last, and PyTorch is timed
     # before an ONNX Runtime session exists (its threads spin too), so no section slows another
     if args.only == "training":
         rows = bench_training(paths, extractor, args.train_steps)
         print(json.dumps(rows, indent=2))
         return
-    sections = {"startup": lambda: bench_startup(clip_path, args.repeats),
-                "resampling": lambda: bench_resampling(clip, args.repeats),
-                "eight_bit": lambda: bench_eight_bit(paths)}
+    sections = {
+        "startup": lambda: bench_startup(clip_path, args.repeats),
+        "resampling": lambda: bench_resampling(clip, args.repeats),
+        "eight_bit": lambda: bench_eight_bit(paths),
+    }
     if args.only:
         key = args.only.replace("-", "_")
         results[key] = sections[key]()
@@ -493,7 +590,11 @@ def main() -> None:
         results["hour"] = bench_hour(paths, args.hour_minutes)
     print("features ...", flush=True)
     results["features"] = bench_features(paths, extractor, args.repeats)
-    results["gpu"] = "no GPU in this run: the 200-epoch GPU rows are not measured" if not torch.cuda.is_available() else torch.cuda.get_device_name()
+    results["gpu"] = (
+        "no GPU in this run: the 200-epoch GPU rows are not measured"
+        if not torch.cuda.is_available()
+        else torch.cuda.get_device_name()
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"\n{table(results)}\n\nwrote {args.out}")

@@ -58,8 +58,10 @@ def main() -> int:
     (folder / "metrics.json").write_text(json.dumps(summary, indent=2))
     write_model_card(folder, summary, json.loads((folder / "training_args.json").read_text()))
     for part, report in summary["calibration"].items():
-        print(f"{folder.name} {part}: T = {temperature:.3f}, ECE {report['before']['ece']:.3f} -> {report['after']['ece']:.3f}, "
-              f"NLL {report['before']['nll']:.3f} -> {report['after']['nll']:.3f}")
+        print(
+            f"{folder.name} {part}: T = {temperature:.3f}, ECE {report['before']['ece']:.3f} -> {report['after']['ece']:.3f}, "
+            f"NLL {report['before']['nll']:.3f} -> {report['after']['nll']:.3f}"
+        )
     return 0
 
 

@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=os.environ.get("SER_HF_RAVDESS_DIR"))
-    parser.add_argument("--train", action="store_true", help="train a fresh Model 1 instead of using the bundled models")
+    parser.add_argument(
+        "--train", action="store_true", help="train a fresh Model 1 instead of using the bundled models"
+    )
     parser.add_argument("--output_dir", default="outputs/demo-model1")
     parser.add_argument("--epochs", type=int, default=6)
     args = parser.parse_args()
@@ -34,9 +36,26 @@ def main() -> int:
         models = [Path(args.output_dir)]
         if not (models[0] / "model.safetensors").exists():
             print(f"== training Model 1 on RAVDESS actors other than 1, 2, 13, 14 ({args.epochs} epochs)")
-            code = ser_hf(["train", "--output_dir", args.output_dir, "--model", "1", "--epochs", str(args.epochs),
-                           "--test_actors", "1,2,13,14", "--validation_actors", "", "--noise_mode", "none",
-                           "--learning_rate", "2e-3", *data])
+            code = ser_hf(
+                [
+                    "train",
+                    "--output_dir",
+                    args.output_dir,
+                    "--model",
+                    "1",
+                    "--epochs",
+                    str(args.epochs),
+                    "--test_actors",
+                    "1,2,13,14",
+                    "--validation_actors",
+                    "",
+                    "--noise_mode",
+                    "none",
+                    "--learning_rate",
+                    "2e-3",
+                    *data,
+                ]
+            )
             if code:
                 return code
     else:
@@ -50,8 +69,18 @@ def main() -> int:
         print(f"\n== {model.name}: ser-hf predict on {len(paths)} recordings of held-out actors {held_out}")
         ser_hf(["predict", *paths, "--model", str(model)])
         print(f"\n== {model.name}: ser-hf evaluate on all recordings of held-out actors {held_out}")
-        code |= ser_hf(["evaluate", "--model", str(model), "--test_actors", ",".join(map(str, held_out)),
-                        "--validation_actors", ",".join(map(str, metrics["validation_actors"])), *data])
+        code |= ser_hf(
+            [
+                "evaluate",
+                "--model",
+                str(model),
+                "--test_actors",
+                ",".join(map(str, held_out)),
+                "--validation_actors",
+                ",".join(map(str, metrics["validation_actors"])),
+                *data,
+            ]
+        )
     return code
 
 

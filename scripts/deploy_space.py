@@ -46,18 +46,27 @@ def stage(folder: Path, model_ids: list[str]) -> list[str]:
 
 def check_starts(folder: Path) -> None:
     """Builds the page from the staged folder in a new process, with the staged ser_hf copy."""
-    code = ("import os, app; models = app.load_models(); app.build_demo(models); "
-            "assert app.ser_hf.__file__.startswith(os.getcwd()), app.ser_hf.__file__; "
-            "print('the staged Space starts with:', ', '.join(models))")
+    code = (
+        "import os, app; models = app.load_models(); app.build_demo(models); "
+        "assert app.ser_hf.__file__.startswith(os.getcwd()), app.ser_hf.__file__; "
+        "print('the staged Space starts with:', ', '.join(models))"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=folder, check=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--space-id", dest="space_id", required=True, help="USER/NAME")
-    parser.add_argument("--model-ids", dest="model_ids", default="", help="comma-separated Hub model ids to serve instead of the bundled models")
+    parser.add_argument(
+        "--model-ids",
+        dest="model_ids",
+        default="",
+        help="comma-separated Hub model ids to serve instead of the bundled models",
+    )
     parser.add_argument("--private", action="store_true")
-    parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="stage, list and start-check; no token, no upload")
+    parser.add_argument(
+        "--dry-run", dest="dry_run", action="store_true", help="stage, list and start-check; no token, no upload"
+    )
     args = parser.parse_args(argv)
     model_ids = [m.strip() for m in args.model_ids.split(",") if m.strip()]
     with tempfile.TemporaryDirectory(prefix="ser-hf-space-") as tmp:
@@ -75,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         api.create_repo(args.space_id, repo_type="space", space_sdk="gradio", private=args.private, exist_ok=True)
         if model_ids:
             api.add_space_variable(args.space_id, "SER_MODEL_ID", ",".join(model_ids))
-        api.upload_folder(repo_id=args.space_id, repo_type="space", folder_path=folder,
-                          commit_message="Deploy the ser-hf demo")
+        api.upload_folder(
+            repo_id=args.space_id, repo_type="space", folder_path=folder, commit_message="Deploy the ser-hf demo"
+        )
         print(f"uploaded {len(files)} files to https://huggingface.co/spaces/{args.space_id}")
     return 0
 

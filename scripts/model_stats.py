@@ -57,16 +57,19 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.threads} threads, median of {args.repeats} runs\n")
     print("| model | parameters | weights (MB, fp32) | features (ms) | forward (ms) | features + forward (ms) |")
     print("|---|---:|---:|---:|---:|---:|")
-    feature_ms = statistics.median(time_call(lambda: extractor(samples, sampling_rate=rate, return_tensors="pt"), args.repeats)) * 1e3
+    feature_ms = (
+        statistics.median(time_call(lambda: extractor(samples, sampling_rate=rate, return_tensors="pt"), args.repeats))
+        * 1e3
+    )
     for number, cls in ser_hf.MODEL_CLASSES.items():
         model = cls(cls.config_class()).eval()
         params = sum(p.numel() for p in model.parameters())
 
-        def forward():
+        def forward(model=model):
             with torch.inference_mode():
                 model(**features)
 
-        def end_to_end():
+        def end_to_end(model=model):
             with torch.inference_mode():
                 model(**extractor(samples, sampling_rate=rate, return_tensors="pt"))
 

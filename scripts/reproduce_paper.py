@@ -95,8 +95,14 @@ def write(name: str, title: str, lines: list[str], payload, opts) -> None:
 
 
 def paper_runs(model: int, epochs: int, opts) -> list[dict]:
-    return [run(f"paper-m{model}-e{epochs}-s{seed}", ["--model", str(model), "--split", "paper", "--seed", str(seed),
-                "--epochs", str(epochs), *NOISE[model]], opts) for seed in opts.seeds]
+    return [
+        run(
+            f"paper-m{model}-e{epochs}-s{seed}",
+            ["--model", str(model), "--split", "paper", "--seed", str(seed), "--epochs", str(epochs), *NOISE[model]],
+            opts,
+        )
+        for seed in opts.seeds
+    ]
 
 
 def table2(opts) -> None:
@@ -108,12 +114,29 @@ def table2(opts) -> None:
                 continue
             acc = [r["test"]["accuracy"] for r in results]
             minutes = [r["train_seconds"] / 60 for r in results]
-            payload[f"model{model}-{epochs}"] = {"accuracy": acc, "train_minutes": minutes, "commands": [r["command"] for r in results]}
-            rows.append(f"| Model {model} | {epochs} | {statistics.mean(minutes):.1f} | {mean_std(acc)} | `{results[0]['command']}` |")
-    write("table2", "Table 2 analog: paper protocol without leakage (80/10/10 stratified by emotion over recordings, identical recordings together; `--split paper`)",
-          ["Test accuracy (%) mean ± std over seeds " + ", ".join(map(str, opts.seeds)) + "; paper: 96.5 (Model 1), 98.1 (Model 2).", "",
-           "| model | epochs | training time (min) | test accuracy (%) | command (seed 0) |", "|---|---:|---:|---:|---|", *rows],
-          payload, opts)
+            payload[f"model{model}-{epochs}"] = {
+                "accuracy": acc,
+                "train_minutes": minutes,
+                "commands": [r["command"] for r in results],
+            }
+            rows.append(
+                f"| Model {model} | {epochs} | {statistics.mean(minutes):.1f} | {mean_std(acc)} | `{results[0]['command']}` |"
+            )
+    write(
+        "table2",
+        "Table 2 analog: paper protocol without leakage (80/10/10 stratified by emotion over recordings, identical recordings together; `--split paper`)",
+        [
+            "Test accuracy (%) mean ± std over seeds "
+            + ", ".join(map(str, opts.seeds))
+            + "; paper: 96.5 (Model 1), 98.1 (Model 2).",
+            "",
+            "| model | epochs | training time (min) | test accuracy (%) | command (seed 0) |",
+            "|---|---:|---:|---:|---|",
+            *rows,
+        ],
+        payload,
+        opts,
+    )
 
 
 def table3(opts) -> None:
@@ -122,31 +145,75 @@ def table3(opts) -> None:
         results = [r for r in paper_runs(model, max(opts.epoch_grid), opts) if r]
         if not results:
             continue
-        per = {k: [[r["test"]["per_class"][k][i] for r in results] for i in range(8)] for k in ("precision", "recall", "f1")}
+        per = {
+            k: [[r["test"]["per_class"][k][i] for r in results] for i in range(8)]
+            for k in ("precision", "recall", "f1")
+        }
         payload[f"model{model}"] = per
         lines += [f"## Model {model}", "", "| emotion | precision | recall | F1 |", "|---|---:|---:|---:|"]
-        lines += [f"| {e} | {mean_std(per['precision'][i])} | {mean_std(per['recall'][i])} | {mean_std(per['f1'][i])} |" for i, e in enumerate(EMOTIONS)]
+        lines += [
+            f"| {e} | {mean_std(per['precision'][i])} | {mean_std(per['recall'][i])} | {mean_std(per['f1'][i])} |"
+            for i, e in enumerate(EMOTIONS)
+        ]
         figure = copy_confusion(results[0], opts)
         lines += ["", f"command: `{results[0]['command']}`", "", f"![confusion matrix, Model {model}]({figure})", ""]
-    write("table3", f"Table 3 analog: per-class scores, paper protocol without leakage, {max(opts.epoch_grid)} epochs", lines, payload, opts)
+    write(
+        "table3",
+        f"Table 3 analog: per-class scores, paper protocol without leakage, {max(opts.epoch_grid)} epochs",
+        lines,
+        payload,
+        opts,
+    )
 
 
 def speaker(opts) -> None:
     rows, payload = [], {}
     for model in opts.models:
-        results = [run(f"speaker-m{model}-fold{fold}", ["--model", str(model), "--split", "actor-kfold", "--fold", str(fold),
-                       "--epochs", str(opts.speaker_epochs), *NOISE[model]], opts) for fold in range(6)]
+        results = [
+            run(
+                f"speaker-m{model}-fold{fold}",
+                [
+                    "--model",
+                    str(model),
+                    "--split",
+                    "actor-kfold",
+                    "--fold",
+                    str(fold),
+                    "--epochs",
+                    str(opts.speaker_epochs),
+                    *NOISE[model],
+                ],
+                opts,
+            )
+            for fold in range(6)
+        ]
         results = [r for r in results if r]
         if not results:
             continue
         acc = [r["test"]["accuracy"] for r in results]
         f1 = [r["test"]["macro_f1"] for r in results]
-        payload[f"model{model}"] = {"accuracy": acc, "macro_f1": f1, "test_actors": [r["test_actors"] for r in results],
-                                    "commands": [r["command"] for r in results]}
-        rows.append(f"| Model {model} | {mean_std(acc)} | {mean_std(f1)} | {' '.join(f'{100 * a:.1f}' for a in acc)} | `{results[0]['command']}` |")
-    write("speaker", "Speaker-independent 6-fold cross-validation (4 held-out actors per fold, 2 female + 2 male)",
-          ["eGeMAPS + SVM on the same folds: 48.8 %.", "", "| model | accuracy (%) | macro-F1 (%) | folds | command (fold 0) |",
-           "|---|---:|---:|---|---|", *rows], payload, opts)
+        payload[f"model{model}"] = {
+            "accuracy": acc,
+            "macro_f1": f1,
+            "test_actors": [r["test_actors"] for r in results],
+            "commands": [r["command"] for r in results],
+        }
+        rows.append(
+            f"| Model {model} | {mean_std(acc)} | {mean_std(f1)} | {' '.join(f'{100 * a:.1f}' for a in acc)} | `{results[0]['command']}` |"
+        )
+    write(
+        "speaker",
+        "Speaker-independent 6-fold cross-validation (4 held-out actors per fold, 2 female + 2 male)",
+        [
+            "eGeMAPS + SVM on the same folds: 48.8 %.",
+            "",
+            "| model | accuracy (%) | macro-F1 (%) | folds | command (fold 0) |",
+            "|---|---:|---:|---|---|",
+            *rows,
+        ],
+        payload,
+        opts,
+    )
 
 
 def ablations(opts) -> None:
@@ -156,8 +223,25 @@ def ablations(opts) -> None:
         if not extra:  # the full model is the 200-epoch paper-protocol run of table 2
             results = paper_runs(2, max(opts.epoch_grid), opts)
         else:
-            results = [run(f"ablation-m2-{slug}-s{seed}", ["--model", "2", "--split", "paper", "--seed", str(seed), "--epochs", str(max(opts.epoch_grid)),
-                                                            *NOISE[2], *extra], opts) for seed in opts.seeds]
+            results = [
+                run(
+                    f"ablation-m2-{slug}-s{seed}",
+                    [
+                        "--model",
+                        "2",
+                        "--split",
+                        "paper",
+                        "--seed",
+                        str(seed),
+                        "--epochs",
+                        str(max(opts.epoch_grid)),
+                        *NOISE[2],
+                        *extra,
+                    ],
+                    opts,
+                )
+                for seed in opts.seeds
+            ]
         results = [r for r in results if r]
         if not results:
             continue
@@ -165,9 +249,19 @@ def ablations(opts) -> None:
         val_loss = [r["validation"]["loss"] for r in results]
         payload[name] = {"accuracy": acc, "validation_loss": val_loss, "commands": [r["command"] for r in results]}
         rows.append(f"| {name} | {mean_std(acc)} | {statistics.mean(val_loss):.3f} | `{results[0]['command']}` |")
-    write("ablations", "Ablations of Model 2, paper protocol without leakage",
-          ["Paper: without LSTM 95 %, without the bidirectional LSTM 89 %, without dropout validation loss +15 %.", "",
-           "| variant | test accuracy (%) | validation loss | command (seed 0) |", "|---|---:|---:|---|", *rows], payload, opts)
+    write(
+        "ablations",
+        "Ablations of Model 2, paper protocol without leakage",
+        [
+            "Paper: without LSTM 95 %, without the bidirectional LSTM 89 %, without dropout validation loss +15 %.",
+            "",
+            "| variant | test accuracy (%) | validation loss | command (seed 0) |",
+            "|---|---:|---:|---|",
+            *rows,
+        ],
+        payload,
+        opts,
+    )
 
 
 def main() -> None:
@@ -177,11 +271,18 @@ def main() -> None:
     parser.add_argument("--reports", default="reports")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--experiments", nargs="+", default=["table2", "table3", "speaker", "ablations"])
-    parser.add_argument("--epoch_grid", type=int, nargs="+", default=[60, 130, 200],
-                        help="Table 2's epoch counts; the largest is used for Table 3 and the ablations (the paper: 60 130 200)")
+    parser.add_argument(
+        "--epoch_grid",
+        type=int,
+        nargs="+",
+        default=[60, 130, 200],
+        help="Table 2's epoch counts; the largest is used for Table 3 and the ablations (the paper: 60 130 200)",
+    )
     parser.add_argument("--speaker_epochs", type=int, default=200, help="epochs of each speaker-independent fold")
     parser.add_argument("--models", type=int, nargs="+", default=[1, 2], help="which models, in this order")
-    parser.add_argument("--train_args", default="", help="extra options for every training run, e.g. '--noise_copies 1'")
+    parser.add_argument(
+        "--train_args", default="", help="extra options for every training run, e.g. '--noise_copies 1'"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke test: every run with --quick_epochs epochs")
     parser.add_argument("--quick_epochs", type=int, default=1)
     parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="print the commands only")

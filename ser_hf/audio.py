@@ -117,8 +117,9 @@ def audio_duration(path: str | os.PathLike) -> float:
     return audio_info(path).duration
 
 
-def load_audio(path: str | os.PathLike, sampling_rate: int | None = 16000,
-               max_seconds: float = MAX_CLIP_SECONDS) -> tuple[np.ndarray, int]:
+def load_audio(
+    path: str | os.PathLike, sampling_rate: int | None = 16000, max_seconds: float = MAX_CLIP_SECONDS
+) -> tuple[np.ndarray, int]:
     """Reads `path` as mono float32, resampled to `sampling_rate` (None keeps the file's rate).
 
     Raises `AudioError` naming the file when it is missing, not a regular file, not decodable, longer
@@ -127,8 +128,10 @@ def load_audio(path: str | os.PathLike, sampling_rate: int | None = 16000,
     info = audio_info(path)
     path = os.fspath(path)
     if info.duration > max_seconds:
-        raise AudioError(f"{path}: {info.duration:.0f} s of audio is more than the {max_seconds:.0f} s decoded at once: "
-                         "predict long recordings window by window (ser-hf predict does so beyond --long-audio-seconds)")
+        raise AudioError(
+            f"{path}: {info.duration:.0f} s of audio is more than the {max_seconds:.0f} s decoded at once: "
+            "predict long recordings window by window (ser-hf predict does so beyond --long-audio-seconds)"
+        )
     try:
         samples, rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
@@ -177,8 +180,10 @@ def speech_check(samples: np.ndarray, sampling_rate: int) -> str | None:
         return f"no speech found: the audio is too quiet (loudest 25 ms at {peak:.0f} dBFS, below {SILENCE_DBFS:.0f})"
     spread = float(np.percentile(levels, 95) - np.percentile(levels, 10))
     if spread < MIN_LEVEL_RANGE_DB:
-        return (f"no speech found: the level is steady (a {spread:.1f} dB range, speech varies by "
-                f"{MIN_LEVEL_RANGE_DB:.0f} dB or more), as in noise, a hum or a flat synthetic sound")
+        return (
+            f"no speech found: the level is steady (a {spread:.1f} dB range, speech varies by "
+            f"{MIN_LEVEL_RANGE_DB:.0f} dB or more), as in noise, a hum or a flat synthetic sound"
+        )
     active = frames[levels >= peak - 30]
     spectrum = np.abs(np.fft.rfft(active * np.hanning(win), n=max(512, win))) ** 2
     share = float(np.median(np.sort(spectrum, axis=1)[:, -3:].sum(1) / np.maximum(spectrum.sum(1), 1e-30)))

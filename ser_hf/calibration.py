@@ -47,8 +47,14 @@ def reliability(probs: torch.Tensor, labels: torch.Tensor, bins: int = ECE_BINS)
         if count:
             gap = float((confidence[inside].mean() - correct[inside].mean()).abs())
             ece += gap * count / len(labels)
-            table.append({"bin": [round(float(low), 2), round(float(high), 2)], "count": count,
-                          "confidence": round(float(confidence[inside].mean()), 4), "accuracy": round(float(correct[inside].mean()), 4)})
+            table.append(
+                {
+                    "bin": [round(float(low), 2), round(float(high), 2)],
+                    "count": count,
+                    "confidence": round(float(confidence[inside].mean()), 4),
+                    "accuracy": round(float(correct[inside].mean()), 4),
+                }
+            )
     return {"ece": round(ece, 4), "bins": table}
 
 
@@ -58,6 +64,9 @@ def calibration_report(logits: torch.Tensor, labels: torch.Tensor, temperature: 
     report = {"temperature": round(temperature, 4), "num_samples": len(labels)}
     for name, scaled in (("before", logits), ("after", logits / temperature)):
         stats = reliability(scaled.softmax(-1), labels)
-        report[name] = {"ece": stats["ece"], "nll": round(float(torch.nn.functional.cross_entropy(scaled, labels)), 4),
-                        "bins": stats["bins"]}
+        report[name] = {
+            "ece": stats["ece"],
+            "nll": round(float(torch.nn.functional.cross_entropy(scaled, labels)), 4),
+            "bins": stats["bins"],
+        }
     return report

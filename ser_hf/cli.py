@@ -1,11 +1,11 @@
 """The `ser-hf` command.
 
-    ser-hf predict PATH... [--model DIR_OR_REPO_ID] [--json]
-    ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
-    ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
-    ser-hf push --model-dir DIR --repo-id USER/NAME [--private] [--revision R] [--dry-run]
-    ser-hf export-onnx --model DIR_OR_REPO_ID --out FILE.onnx [--opset 17] [--overwrite]
-    ser-hf push-dataset --repo-id USER/NAME [--data RAVDESS] [--private] [--dry-run [--output-dir DIR]]
+ser-hf predict PATH... [--model DIR_OR_REPO_ID] [--json]
+ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
+ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
+ser-hf push --model-dir DIR --repo-id USER/NAME [--private] [--revision R] [--dry-run]
+ser-hf export-onnx --model DIR_OR_REPO_ID --out FILE.onnx [--opset 17] [--overwrite]
+ser-hf push-dataset --repo-id USER/NAME [--data RAVDESS] [--private] [--dry-run [--output-dir DIR]]
 """
 
 from __future__ import annotations
@@ -61,10 +61,14 @@ def _check_predict(args: argparse.Namespace) -> None:
 
     _positive(args, "window_seconds", "hop_seconds", "long_audio_seconds")  # light checks first, torch last
     if args.hop_seconds > args.window_seconds:
-        raise UsageError(f"--hop-seconds ({args.hop_seconds:g}) must not exceed --window-seconds ({args.window_seconds:g})")
+        raise UsageError(
+            f"--hop-seconds ({args.hop_seconds:g}) must not exceed --window-seconds ({args.window_seconds:g})"
+        )
     if args.long_audio_seconds > MAX_CLIP_SECONDS:
-        raise UsageError(f"--long-audio-seconds must be at most {MAX_CLIP_SECONDS:g} (a clip decoded whole); "
-                         "longer recordings get a timeline read window by window")
+        raise UsageError(
+            f"--long-audio-seconds must be at most {MAX_CLIP_SECONDS:g} (a clip decoded whole); "
+            "longer recordings get a timeline read window by window"
+        )
     if args.onnx and not os.path.isfile(args.onnx):
         raise UsageError(f"--onnx {args.onnx}: no such ONNX file (make one with `ser-hf export-onnx`)")
     check_device(args.device)
@@ -98,16 +102,23 @@ def _predict(args: argparse.Namespace) -> int:
             except Exception as error:  # noqa: BLE001 (onnx and onnxruntime raise their own exception types)
                 raise ModelLoadError(f"{args.onnx}: not a loadable ONNX model ({error})") from None
             if fingerprint is None:
-                print(f"warning: {args.onnx} carries no model fingerprint (exported by an older ser-hf): "
-                      f"cannot check that it was exported from {args.model}", file=sys.stderr)
+                print(
+                    f"warning: {args.onnx} carries no model fingerprint (exported by an older ser-hf): "
+                    f"cannot check that it was exported from {args.model}",
+                    file=sys.stderr,
+                )
             elif fingerprint != model_fingerprint(model):
-                raise ModelLoadError(f"{args.onnx} was exported from another model than {args.model}: its labels "
-                                     "and feature extractor would not match; export it again from --model")
+                raise ModelLoadError(
+                    f"{args.onnx} was exported from another model than {args.model}: its labels "
+                    "and feature extractor would not match; export it again from --model"
+                )
             model = onnx_model
     except ModelLoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    results = predict_files(model, extractor, args.paths, args.long_audio_seconds, args.window_seconds, args.hop_seconds)
+    results = predict_files(
+        model, extractor, args.paths, args.long_audio_seconds, args.window_seconds, args.hop_seconds
+    )
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2, allow_nan=False))
     for result in results:
@@ -119,11 +130,17 @@ def _predict(args: argparse.Namespace) -> int:
             print("  " + "  ".join(f"{label} {p:.3f}" for label, p in ranked))
             if result.timeline is not None:
                 segments = result.timeline.segments
-                print(f"  mean of {sum(s.probs is not None for s in segments)} windows of {args.window_seconds:g} s "
-                      f"over {result.timeline.duration:.1f} s" + ("" if args.timeline else " (--timeline lists them)"))
+                print(
+                    f"  mean of {sum(s.probs is not None for s in segments)} windows of {args.window_seconds:g} s "
+                    f"over {result.timeline.duration:.1f} s" + ("" if args.timeline else " (--timeline lists them)")
+                )
                 if args.timeline:
                     for segment in segments:
-                        top = "no speech" if segment.probs is None else result.timeline.labels[int(segment.probs.argmax())]
+                        top = (
+                            "no speech"
+                            if segment.probs is None
+                            else result.timeline.labels[int(segment.probs.argmax())]
+                        )
                         print(f"  {segment.start:8.1f}-{segment.end:8.1f} s  {top}")
     return 1 if any(r.error is not None for r in results) else 0
 
@@ -150,8 +167,10 @@ def _export_onnx(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     difference = max_difference(model, OnnxModel(path, model.config), extractor, probe_clips(extractor.sampling_rate))
-    print(f"wrote {path} (opset {args.opset}, dynamic batch and chunk axes); "
-          f"largest logit difference to PyTorch on 3 probe clips, alone and batched: {difference:.2e}")
+    print(
+        f"wrote {path} (opset {args.opset}, dynamic batch and chunk axes); "
+        f"largest logit difference to PyTorch on 3 probe clips, alone and batched: {difference:.2e}"
+    )
     if difference > 1e-4:
         print(f"error: ONNX Runtime differs from PyTorch by {difference:.2e} (> 1e-4)", file=sys.stderr)
         return 1
@@ -193,41 +212,70 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
     commands.add_parser("train", help="train Model 1 or 2 (see `ser-hf train --help`)", add_help=False)
-    commands.add_parser("evaluate", help="score a model on a RAVDESS split (see `ser-hf evaluate --help`)", add_help=False)
+    commands.add_parser(
+        "evaluate", help="score a model on a RAVDESS split (see `ser-hf evaluate --help`)", add_help=False
+    )
     predict = commands.add_parser("predict", help="top emotion and all probabilities for audio files")
-    predict.add_argument("paths", nargs="+", metavar="PATH", help="audio files (wav, flac, ogg, mp3; any rate, mono or stereo)")
-    predict.add_argument("--model", default=None, help="a model folder or a Hugging Face Hub repo id "
-                         "(default: the bundled Model 2, models/ser-cnn-bilstm-attention-ravdess)")
+    predict.add_argument(
+        "paths", nargs="+", metavar="PATH", help="audio files (wav, flac, ogg, mp3; any rate, mono or stereo)"
+    )
+    predict.add_argument(
+        "--model",
+        default=None,
+        help="a model folder or a Hugging Face Hub repo id "
+        "(default: the bundled Model 2, models/ser-cnn-bilstm-attention-ravdess)",
+    )
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    predict.add_argument("--long-audio-seconds", dest="long_audio_seconds", type=float, default=10.0,
-                         help="files longer than this get a timeline of sliding windows (default: 10)")
+    predict.add_argument(
+        "--long-audio-seconds",
+        dest="long_audio_seconds",
+        type=float,
+        default=10.0,
+        help="files longer than this get a timeline of sliding windows (default: 10)",
+    )
     predict.add_argument("--window-seconds", dest="window_seconds", type=float, default=3.0)
     predict.add_argument("--hop-seconds", dest="hop_seconds", type=float, default=1.5)
     predict.add_argument("--timeline", action="store_true", help="print every window of long files")
-    predict.add_argument("--onnx", default=None, help="run this ONNX file (from `ser-hf export-onnx`) with ONNX Runtime "
-                         "instead of PyTorch; --model still gives the feature extractor and labels")
+    predict.add_argument(
+        "--onnx",
+        default=None,
+        help="run this ONNX file (from `ser-hf export-onnx`) with ONNX Runtime "
+        "instead of PyTorch; --model still gives the feature extractor and labels",
+    )
     predict.set_defaults(handler=_predict)
     push = commands.add_parser("push", help="upload a trained model folder to the Hugging Face Hub")
     push.add_argument("--model-dir", dest="model_dir", required=True)
     push.add_argument("--repo-id", dest="repo_id", required=True, help="USER/NAME")
     push.add_argument("--private", action="store_true")
     push.add_argument("--revision", default=None, help="branch to push to (created if missing)")
-    push.add_argument("--dry-run", dest="dry_run", action="store_true",
-                      help="no token, no network: list the files and prove the folder loads as the Hub would serve it")
+    push.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="no token, no network: list the files and prove the folder loads as the Hub would serve it",
+    )
     push.set_defaults(handler=_push)
-    export = commands.add_parser("export-onnx", help="export a model to ONNX (dynamic batch and chunk axes) and check it")
+    export = commands.add_parser(
+        "export-onnx", help="export a model to ONNX (dynamic batch and chunk axes) and check it"
+    )
     export.add_argument("--model", required=True, help="a model folder or a Hub repo id")
     export.add_argument("--out", required=True, help="the .onnx file to write")
     export.add_argument("--opset", type=int, default=17)
     export.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     export.set_defaults(handler=_export_onnx)
     push_data = commands.add_parser("push-dataset", help="upload the prepared RAVDESS with a dataset card")
-    push_data.add_argument("--data", default=None, help="RAVDESS folder or zip (default $SER_HF_RAVDESS_DIR, else Zenodo)")
+    push_data.add_argument(
+        "--data", default=None, help="RAVDESS folder or zip (default $SER_HF_RAVDESS_DIR, else Zenodo)"
+    )
     push_data.add_argument("--repo-id", dest="repo_id", required=True, help="USER/NAME of the dataset repo")
     push_data.add_argument("--private", action="store_true")
-    push_data.add_argument("--dry-run", dest="dry_run", action="store_true", help="no token, no network: prepare and check only")
-    push_data.add_argument("--output-dir", dest="output_dir", default=None, help="with --dry-run: write the parquet and card here")
+    push_data.add_argument(
+        "--dry-run", dest="dry_run", action="store_true", help="no token, no network: prepare and check only"
+    )
+    push_data.add_argument(
+        "--output-dir", dest="output_dir", default=None, help="with --dry-run: write the parquet and card here"
+    )
     push_data.set_defaults(handler=_push_dataset)
     return parser
 

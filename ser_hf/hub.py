@@ -95,6 +95,7 @@ def check_remote_loading(
             capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,  # its return code and output are read below
         )
     lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
     if process.returncode != 0 or not lines:
@@ -197,20 +198,31 @@ def prepare_dataset_for_hub(data: str | os.PathLike | None):
     names = dataset.features["label"].names
     counts = np.bincount(dataset["label"], minlength=len(names))
     card_data = DatasetCardData(
-        license="cc-by-nc-sa-4.0", language=["en"], pretty_name="RAVDESS speech (ser-hf)",
-        task_categories=["audio-classification"], tags=["speech-emotion-recognition", "ravdess", "ser-hf"],
+        license="cc-by-nc-sa-4.0",
+        language=["en"],
+        pretty_name="RAVDESS speech (ser-hf)",
+        task_categories=["audio-classification"],
+        tags=["speech-emotion-recognition", "ravdess", "ser-hf"],
         size_categories=["1K<n<10K"],
     )
     card = DatasetCard.from_template(
-        card_data, template_str=template_text("ravdess_dataset_card.md"), num_rows=len(dataset),
+        card_data,
+        template_str=template_text("ravdess_dataset_card.md"),
+        num_rows=len(dataset),
         source="a local copy" if data and os.path.exists(os.fspath(data)) else source,
         label_counts=", ".join(f"{n} {int(c)}" for n, c in zip(names, counts)),
     )
     return dataset, card
 
 
-def push_dataset(data: str | os.PathLike | None, repo_id: str, private: bool = False, dry_run: bool = False,
-                 output_dir: str | os.PathLike | None = None, token: str | None = None) -> dict:
+def push_dataset(
+    data: str | os.PathLike | None,
+    repo_id: str,
+    private: bool = False,
+    dry_run: bool = False,
+    output_dir: str | os.PathLike | None = None,
+    token: str | None = None,
+) -> dict:
     """Pushes the prepared RAVDESS (`datasets` `push_to_hub`) with its card. `dry_run` needs no token and
     no network; with `output_dir` it also writes what would go up (parquet shard and README.md)."""
     dataset, card = prepare_dataset_for_hub(data)

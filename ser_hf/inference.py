@@ -29,8 +29,10 @@ def bundled_model_path(number: int = 2):
 
     path = Path(__file__).resolve().parent.parent / "models" / BUNDLED_MODELS[number]
     if not (path / "config.json").is_file():
-        raise ModelLoadError(f"the bundled Model {number} is not beside this installation (it lives in the "
-                             f"repository's models/{BUNDLED_MODELS[number]}): pass --model with a folder or repo id")
+        raise ModelLoadError(
+            f"the bundled Model {number} is not beside this installation (it lives in the "
+            f"repository's models/{BUNDLED_MODELS[number]}): pass --model with a folder or repo id"
+        )
     return path
 
 
@@ -55,11 +57,15 @@ def load_model(model: str | os.PathLike, device: str | torch.device = "cpu"):
             )
         extractor = AutoFeatureExtractor.from_pretrained(name)
         _check_extractor(name, config, extractor)
-        network = AutoModelForAudioClassification.from_pretrained(name, config=config, use_safetensors=True)  # never unpickle weights
+        network = AutoModelForAudioClassification.from_pretrained(
+            name, config=config, use_safetensors=True
+        )  # never unpickle weights
     except ModelLoadError:
         raise
     except SafetensorError as error:
-        raise ModelLoadError(f"could not load the model {name!r}: its weights file is damaged or incomplete ({error})") from None
+        raise ModelLoadError(
+            f"could not load the model {name!r}: its weights file is damaged or incomplete ({error})"
+        ) from None
     except (OSError, ValueError, KeyError) as error:
         hint = "" if os.path.isdir(name) else " (neither a local folder nor a repo id available from the Hub cache)"
         raise ModelLoadError(f"could not load the model {name!r}{hint}: {error}") from None
@@ -68,12 +74,17 @@ def load_model(model: str | os.PathLike, device: str | torch.device = "cpu"):
 
 def _check_extractor(name: str, config, extractor) -> None:
     """The feature extractor must make the input the model was trained on."""
-    expected = {"sampling_rate": getattr(config, "sampling_rate", 16000), "feature_size": config.num_mel_bins,
-                "chunk_length": config.chunk_length}
+    expected = {
+        "sampling_rate": getattr(config, "sampling_rate", 16000),
+        "feature_size": config.num_mel_bins,
+        "chunk_length": config.chunk_length,
+    }
     for key, value in expected.items():
         if getattr(extractor, key, None) != value:
-            raise ModelLoadError(f"could not load the model {name!r}: its preprocessor_config.json has {key} = "
-                                 f"{getattr(extractor, key, None)!r}, but the model was trained with {value!r}")
+            raise ModelLoadError(
+                f"could not load the model {name!r}: its preprocessor_config.json has {key} = "
+                f"{getattr(extractor, key, None)!r}, but the model was trained with {value!r}"
+            )
 
 
 @dataclass
@@ -160,7 +171,9 @@ def predict_recording(
     try:
         duration = audio_info(source).duration if isinstance(source, (str, os.PathLike)) else len(source) / rate
         if duration > long_audio_seconds:
-            timeline = predict_timeline(model, extractor, source, window_seconds=window_seconds, hop_seconds=hop_seconds)
+            timeline = predict_timeline(
+                model, extractor, source, window_seconds=window_seconds, hop_seconds=hop_seconds
+            )
             return Prediction(name, label=timeline.label, scores=timeline.scores, timeline=timeline)
         samples = load_audio(source, rate)[0] if isinstance(source, (str, os.PathLike)) else source
         analysis = analyse_clip(model, extractor, samples, log_mel=log_mel)

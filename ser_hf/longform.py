@@ -36,10 +36,19 @@ class Segment:
 
     def as_dict(self, labels: list[str]) -> dict:
         if self.probs is None:
-            return {"start": round(self.start, 3), "end": round(self.end, 3), "label": None, "silent": True,
-                    "reason": self.reason}
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "label": labels[int(self.probs.argmax())],
-                "scores": dict(zip(labels, map(float, self.probs)))}
+            return {
+                "start": round(self.start, 3),
+                "end": round(self.end, 3),
+                "label": None,
+                "silent": True,
+                "reason": self.reason,
+            }
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "label": labels[int(self.probs.argmax())],
+            "scores": dict(zip(labels, map(float, self.probs))),
+        }
 
 
 @dataclass
@@ -69,8 +78,12 @@ class Timeline:
         return max((s.end for s in self.segments), default=0.0)
 
     def as_dict(self) -> dict:
-        return {"label": self.label, "scores": self.scores, "duration": round(self.duration, 3),
-                "segments": [s.as_dict(self.labels) for s in self.segments]}
+        return {
+            "label": self.label,
+            "scores": self.scores,
+            "duration": round(self.duration, 3),
+            "segments": [s.as_dict(self.labels) for s in self.segments],
+        }
 
 
 def iter_windows(
@@ -162,7 +175,9 @@ def predict_timeline(
     for start, window in iter_windows(audio, rate, window_seconds, hop_seconds, input_rate=input_rate):
         segment = Segment(start, start + len(window) / rate)
         timeline.segments.append(segment)
-        segment.reason = "shorter than one analysis window" if len(window) < extractor.min_samples else speech_check(window, rate)
+        segment.reason = (
+            "shorter than one analysis window" if len(window) < extractor.min_samples else speech_check(window, rate)
+        )
         if segment.reason is None:
             pending.append((segment, window))
             if len(pending) == batch_size:
@@ -170,8 +185,10 @@ def predict_timeline(
     flush()
     if timeline.label is None:
         where = f"{os.fspath(audio)}: " if isinstance(audio, (str, os.PathLike)) else ""
-        raise AudioError(f"{where}no speech found: every window is silent, too quiet, steady noise or a tone, "
-                         "or shorter than one analysis window")
+        raise AudioError(
+            f"{where}no speech found: every window is silent, too quiet, steady noise or a tone, "
+            "or shorter than one analysis window"
+        )
     return timeline
 
 

@@ -47,7 +47,9 @@ def export_onnx(model, extractor, out: str | os.PathLike, opset: int = OPSET, ov
         raise FileExistsError(f"{out} exists: choose another --out or pass --overwrite")
     out.parent.mkdir(parents=True, exist_ok=True)
     wrapper = _Outputs(model).eval()
-    example = extractor(probe_clips(extractor.sampling_rate)[:2], sampling_rate=extractor.sampling_rate, return_tensors="pt")
+    example = extractor(
+        probe_clips(extractor.sampling_rate)[:2], sampling_rate=extractor.sampling_rate, return_tensors="pt"
+    )
     has_attention = bool(model.config.use_attention)
     names = ["logits", "attention"] if has_attention else ["logits"]
     axes = {"input_values": {0: "batch", 1: "chunks"}, "chunk_mask": {0: "batch", 1: "chunks"}, "logits": {0: "batch"}}
@@ -56,9 +58,16 @@ def export_onnx(model, extractor, out: str | os.PathLike, opset: int = OPSET, ov
     tmp = out.with_name(out.name + ".partial")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about the input checks, which are not in the graph
-        torch.onnx.export(wrapper, (example["input_values"], example["chunk_mask"]), str(tmp),
-                          input_names=["input_values", "chunk_mask"], output_names=names, dynamic_axes=axes,
-                          opset_version=opset, dynamo=False)
+        torch.onnx.export(
+            wrapper,
+            (example["input_values"], example["chunk_mask"]),
+            str(tmp),
+            input_names=["input_values", "chunk_mask"],
+            output_names=names,
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=False,
+        )
     import onnx
 
     graph = onnx.load(str(tmp))
@@ -111,11 +120,18 @@ class OnnxModel:
         self.config = config
         self.device = torch.device("cpu")
 
-    def __call__(self, input_values: torch.Tensor, chunk_mask: torch.Tensor | None = None, **_) -> SequenceClassifierOutput:
+    def __call__(
+        self, input_values: torch.Tensor, chunk_mask: torch.Tensor | None = None, **_
+    ) -> SequenceClassifierOutput:
         if chunk_mask is None:
             chunk_mask = torch.ones(input_values.shape[:2], dtype=torch.long)
-        outputs = self.session.run(None, {"input_values": input_values.cpu().numpy().astype(np.float32),
-                                          "chunk_mask": chunk_mask.cpu().numpy().astype(np.int64)})
+        outputs = self.session.run(
+            None,
+            {
+                "input_values": input_values.cpu().numpy().astype(np.float32),
+                "chunk_mask": chunk_mask.cpu().numpy().astype(np.int64),
+            },
+        )
         attentions = (torch.from_numpy(outputs[1]),) if len(outputs) > 1 else None
         return SequenceClassifierOutput(logits=torch.from_numpy(outputs[0]), attentions=attentions)
 
@@ -134,4 +150,4 @@ def max_difference(model, onnx_model: OnnxModel, extractor, clips: list[np.ndarr
     return worst
 
 
-__all__ = ["export_onnx", "OnnxModel", "max_difference", "probe_clips"]
+__all__ = ["OnnxModel", "export_onnx", "max_difference", "probe_clips"]

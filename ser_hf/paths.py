@@ -13,7 +13,9 @@ def check_output_path(path: str | os.PathLike, option: str, folder: bool) -> Non
     (tried for real: permission bits do not stop root, read-only file systems do)."""
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and os.path.isdir(path) != folder:
-        raise ValueError(f"{option} {path}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
+        raise ValueError(
+            f"{option} {path}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}"
+        )
     parent = path if folder and os.path.isdir(path) else os.path.dirname(path)
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 try:
-    import ser_hf  # noqa: F401  (registers both models with the Auto classes)
+    import ser_hf
 except ImportError:  # running from a checkout without installing: the package is one folder up
     sys.path.insert(0, str(HERE.parent))
     import ser_hf  # noqa: F401
@@ -67,8 +67,13 @@ def load_models(spec: str | None = None) -> dict[str, tuple]:
 def _mel_figure(log_mel: np.ndarray, hop_seconds: float, title: str) -> Figure:
     figure = Figure(figsize=(8, 3), layout="constrained")
     axes = figure.subplots()
-    image = axes.imshow(log_mel, origin="lower", aspect="auto", cmap="magma",
-                        extent=(0, log_mel.shape[1] * hop_seconds, 0, log_mel.shape[0]))
+    image = axes.imshow(
+        log_mel,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=(0, log_mel.shape[1] * hop_seconds, 0, log_mel.shape[0]),
+    )
     axes.set(xlabel="time (s, after trimming silence)", ylabel="Mel band", title=title)
     figure.colorbar(image, ax=axes, label="dB")
     return figure
@@ -81,8 +86,13 @@ def _attention_figure(chunk_times: list[tuple[float, float]], weights: np.ndarra
         axes.plot([start, min(end, duration)], [weight, weight], lw=3, color="tab:blue")
     centres = [(s + min(e, duration)) / 2 for s, e in chunk_times]
     axes.plot(centres, weights, "o", color="tab:blue")
-    axes.set(xlim=(0, duration), ylim=(0, max(1.0, float(weights.max()) * 1.1)), xlabel="time (s, after trimming silence)",
-             ylabel="weight", title="Model 2's attention over the 1.28 s chunks (bars span each chunk)")
+    axes.set(
+        xlim=(0, duration),
+        ylim=(0, max(1.0, float(weights.max()) * 1.1)),
+        xlabel="time (s, after trimming silence)",
+        ylabel="weight",
+        title="Model 2's attention over the 1.28 s chunks (bars span each chunk)",
+    )
     return figure
 
 
@@ -90,14 +100,21 @@ def _timeline_figure(timeline) -> Figure:
     figure = Figure(figsize=(8, 3), layout="constrained")
     axes = figure.subplots()
     centres = np.array([(s.start + s.end) / 2 for s in timeline.segments])
-    probs = np.array([s.probs if s.probs is not None else np.full(len(timeline.labels), np.nan) for s in timeline.segments])
+    probs = np.array(
+        [s.probs if s.probs is not None else np.full(len(timeline.labels), np.nan) for s in timeline.segments]
+    )
     stacked = np.nan_to_num(probs)
     axes.stackplot(centres, stacked.T, labels=timeline.labels, alpha=0.85)
     for segment in timeline.segments:
         if segment.probs is None:
             axes.axvspan(segment.start, segment.end, color="lightgrey", alpha=0.5, lw=0)
-    axes.set(xlim=(0, timeline.duration), ylim=(0, 1), xlabel="time (s)", ylabel="probability",
-             title=f"Emotion timeline: {WINDOW_SECONDS:g} s windows every {HOP_SECONDS:g} s (grey: silent)")
+    axes.set(
+        xlim=(0, timeline.duration),
+        ylim=(0, 1),
+        xlabel="time (s)",
+        ylabel="probability",
+        title=f"Emotion timeline: {WINDOW_SECONDS:g} s windows every {HOP_SECONDS:g} s (grey: silent)",
+    )
     axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     return figure
 
@@ -136,8 +153,11 @@ def analyse(audio_path: str | None, model_name: str, models: dict) -> tuple:
     except AudioError as error:
         raise _unusable(name, audio_path, error) from None
     if duration > MAX_SECONDS:
-        raise gr.Error(f"{name} is {duration:.0f} s long; this demo takes recordings up to {MAX_SECONDS:.0f} s. "
-                       "Cut it shorter, or run `ser-hf predict` locally, which handles any length.", print_exception=False)
+        raise gr.Error(
+            f"{name} is {duration:.0f} s long; this demo takes recordings up to {MAX_SECONDS:.0f} s. "
+            "Cut it shorter, or run `ser-hf predict` locally, which handles any length.",
+            print_exception=False,
+        )
     try:
         samples, _ = load_audio(audio_path, extractor.sampling_rate)
         prediction = predict_recording(model, extractor, samples, log_mel=True)  # one clip, or a timeline
@@ -158,8 +178,10 @@ def analyse(audio_path: str | None, model_name: str, models: dict) -> tuple:
     scores, top = prediction.scores, prediction.label
     summary = f"**{top}** ({scores[top]:.0%}) · {model_name} · {how}"
     if scores[top] < LOW_CONFIDENCE:
-        summary += (f"\n\nThe model is unsure: no emotion reaches {LOW_CONFIDENCE:.0%}. The voice may mix emotions, "
-                    "or differ from the acted studio speech the model learnt from.")
+        summary += (
+            f"\n\nThe model is unsure: no emotion reaches {LOW_CONFIDENCE:.0%}. The voice may mix emotions, "
+            "or differ from the acted studio speech the model learnt from."
+        )
     if attention_plot is None and prediction.timeline is None:
         summary += " · attention is shown for Model 2"
     return scores, _shown(mel_plot), _shown(attention_plot), _shown(timeline_plot), summary
@@ -188,13 +210,20 @@ def build_demo(models: dict | None = None) -> gr.Blocks:
                 probabilities = gr.Label(num_top_classes=8, label="Probabilities of the 8 emotions")
         examples = sorted((HERE / "examples").glob("*.flac"))
         if examples:  # a visitor without a microphone can try these
-            gr.Examples([[str(path)] for path in examples], inputs=[audio],
-                        label="Example clips: a synthetic voice (espeak-ng) at three pitches and rates, not acted emotions")
+            gr.Examples(
+                [[str(path)] for path in examples],
+                inputs=[audio],
+                label="Example clips: a synthetic voice (espeak-ng) at three pitches and rates, not acted emotions",
+            )
         mel = gr.Plot(label="Mel spectrogram", visible=False)  # shown once there is something to draw
         attention = gr.Plot(label="Attention over time (Model 2)", visible=False)
         timeline = gr.Plot(label="Emotion timeline (recordings longer than a clip)", visible=False)
-        button.click(lambda path, name: analyse(path, name, models), [audio, model_name],
-                     [probabilities, mel, attention, timeline, summary], api_name="predict")
+        button.click(
+            lambda path, name: analyse(path, name, models),
+            [audio, model_name],
+            [probabilities, mel, attention, timeline, summary],
+            api_name="predict",
+        )
     demo.queue(max_size=64, default_concurrency_limit=2)
     return demo
 

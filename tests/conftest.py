@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 # Tests never touch the user's Hugging Face cache (decoded-waveform caches, dynamic modules).
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ser-hf-tests-hf-home-")
 
-import datasets  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import datasets
+import pytest
+import torch
+from helpers import write_audio
 
-import ser_hf  # noqa: E402
+import ser_hf
 
 datasets.disable_progress_bars()
 
 RAVDESS_ENV = "SER_HF_RAVDESS_DIR"
-
-
-def require_binary(name: str) -> str:
-    """Path of a system binary a test needs: skipped locally when absent, a failure in CI."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") or os.environ.get("SER_HF_REQUIRE_SYSTEM_DEPS"):
-            pytest.fail(f"{name} is required in CI (.ci/run installs it) but was not found")
-        pytest.skip(f"needs the system binary {name!r} (apt-get install {name})")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +39,9 @@ def ravdess_decoded(ravdess_dir, tmp_path_factory):
     from ser_hf.data.common import decode_waveforms
     from ser_hf.data.ravdess import load_ravdess
 
-    return decode_waveforms(load_ravdess(ravdess_dir), ser_hf.SerFeatureExtractor(), cache_dir=tmp_path_factory.mktemp("waveforms"))
+    return decode_waveforms(
+        load_ravdess(ravdess_dir), ser_hf.SerFeatureExtractor(), cache_dir=tmp_path_factory.mktemp("waveforms")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,21 +49,6 @@ def ravdess_files(ravdess_dir) -> list[Path]:
     files = sorted(list(ravdess_dir.glob("Actor_*/*.flac")) + list(ravdess_dir.glob("Actor_*/*.wav")))
     assert len(files) > 0, f"no RAVDESS files under {ravdess_dir}"
     return files
-
-
-def synthetic_speech(seconds: float = 2.0, sampling_rate: int = 16000, seed: int = 0) -> np.ndarray:
-    """A voiced-sounding test signal: harmonics of a gliding pitch, syllable-rate amplitude modulation,
-    a little noise, and 0.3 s of near-silence at both ends (so trimming has something to cut; a sixth of
-    the clip each for clips shorter than 1.8 s)."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * sampling_rate)) / sampling_rate
-    f0 = 140 + 40 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sampling_rate
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 8))
-    margin = min(0.3, seconds / 6)
-    envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) * ((t > margin) & (t < seconds - margin))
-    signal = 0.3 * voiced * envelope + 1e-4 * rng.standard_normal(t.size)
-    return signal.astype(np.float32)
 
 
 @pytest.fixture(scope="session")
@@ -90,14 +66,6 @@ def model_dirs(tmp_path_factory) -> dict[int, Path]:
     return dirs
 
 
-def write_audio(path, seconds=0.6, rate=16000, seed=0, channels=1):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    audio = synthetic_speech(seconds, rate, seed)
-    import soundfile as sf
-
-    sf.write(path, np.stack([audio] * channels, 1) if channels > 1 else audio, rate)
-
-
 @pytest.fixture(scope="session")
 def fake_ravdess(tmp_path_factory):
     """RAVDESS-named synthetic clips: actors 1-4, every emotion, both statements and repetitions; one
@@ -110,8 +78,12 @@ def fake_ravdess(tmp_path_factory):
                 for repetition in (1, 2):
                     seed += 1
                     name = f"03-01-{emotion:02d}-01-{statement:02d}-{repetition:02d}-{actor:02d}.wav"
-                    write_audio(root / f"Actor_{actor:02d}" / name, seed=seed, rate=48000 if actor == 1 else 16000,
-                                channels=2 if seed % 7 == 0 else 1)
+                    write_audio(
+                        root / f"Actor_{actor:02d}" / name,
+                        seed=seed,
+                        rate=48000 if actor == 1 else 16000,
+                        channels=2 if seed % 7 == 0 else 1,
+                    )
     (root / "README.txt").write_text("not audio")
     write_audio(root / "Actor_01" / "notes.wav")  # an audio file without a RAVDESS name is skipped
     return root

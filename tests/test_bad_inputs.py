@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import require_binary, synthetic_speech
+from helpers import require_binary, synthetic_speech
 
 import ser_hf
 from ser_hf.cli import main as cli
@@ -24,6 +24,7 @@ GOOD = synthetic_speech(2.0, seed=11)
 
 
 # ------------------------------------------------------------------ files through `ser-hf predict`
+
 
 def _write(path: Path, kind: str) -> Path:
     if kind == "empty":
@@ -40,8 +41,17 @@ def _write(path: Path, kind: str) -> Path:
     elif kind == "bad_wav_header":  # RIFF/WAVE with a broken fmt chunk (a codec soundfile cannot parse)
         data = np.random.default_rng(0).bytes(4000)
         fmt = struct.pack("<HHIIHH", 0x0055, 1, 16000, 2000, 1, 0)
-        path.write_bytes(b"RIFF" + struct.pack("<I", 20 + len(fmt) + len(data)) + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt))
-                         + fmt + b"data" + struct.pack("<I", len(data)) + data)
+        path.write_bytes(
+            b"RIFF"
+            + struct.pack("<I", 20 + len(fmt) + len(data))
+            + b"WAVE"
+            + b"fmt "
+            + struct.pack("<I", len(fmt))
+            + fmt
+            + b"data"
+            + struct.pack("<I", len(data))
+            + data
+        )
     elif kind == "silence":
         sf.write(path, np.zeros(32000, np.float32), 16000)
     elif kind == "shorter_than_a_window":
@@ -70,7 +80,9 @@ FILE_CASES = [  # (case id, file name, kind, expected message)
 
 
 @pytest.mark.parametrize("case,name,kind,message", FILE_CASES, ids=[c[0] for c in FILE_CASES])
-def test_predict_names_the_bad_file_and_still_predicts_the_good_one(case, name, kind, message, model_dirs, tmp_path, capsys):
+def test_predict_names_the_bad_file_and_still_predicts_the_good_one(
+    case, name, kind, message, model_dirs, tmp_path, capsys
+):
     good = tmp_path / "good.wav"
     sf.write(good, GOOD, 16000)
     bad = tmp_path / name
@@ -107,7 +119,9 @@ UNUSUAL_BUT_VALID = [  # (case id, rate, channels, subtype, transform)
 ]
 
 
-@pytest.mark.parametrize("case,rate,channels,subtype,transform", UNUSUAL_BUT_VALID, ids=[c[0] for c in UNUSUAL_BUT_VALID])
+@pytest.mark.parametrize(
+    "case,rate,channels,subtype,transform", UNUSUAL_BUT_VALID, ids=[c[0] for c in UNUSUAL_BUT_VALID]
+)
 def test_unusual_but_valid_files_are_predicted(case, rate, channels, subtype, transform, model_dirs, tmp_path, capsys):
     samples = synthetic_speech(2.0, sampling_rate=rate, seed=4)
     samples = transform(samples) if transform else samples
@@ -167,9 +181,16 @@ def test_pipeline_resamples_8_khz_and_refuses_silence(model_dirs):
 
 MODEL_INPUT_CASES = [
     ("model-input-3d", lambda: {"input_values": torch.zeros(1, 128, 128)}, "input_values must be (batch, chunks"),
-    ("model-input-wrong-bands", lambda: {"input_values": torch.zeros(1, 2, 64, 128)}, "use the feature extractor saved with the model"),
-    ("chunk-mask-all-zero", lambda: {"input_values": torch.zeros(2, 2, 128, 128), "chunk_mask": torch.tensor([[1, 1], [0, 0]])},
-     "every clip needs at least one real chunk"),
+    (
+        "model-input-wrong-bands",
+        lambda: {"input_values": torch.zeros(1, 2, 64, 128)},
+        "use the feature extractor saved with the model",
+    ),
+    (
+        "chunk-mask-all-zero",
+        lambda: {"input_values": torch.zeros(2, 2, 128, 128), "chunk_mask": torch.tensor([[1, 1], [0, 0]])},
+        "every clip needs at least one real chunk",
+    ),
 ]
 
 
@@ -182,11 +203,20 @@ def test_models_name_bad_inputs(case, inputs, message):
 
 # ------------------------------------------------------------------ models that cannot be loaded
 
+
 def _foreign_model(folder: Path) -> Path:
     from transformers import Wav2Vec2Config, Wav2Vec2ForSequenceClassification
 
-    config = Wav2Vec2Config(num_hidden_layers=1, hidden_size=32, num_attention_heads=2, intermediate_size=37,
-                            conv_dim=(8, 8), conv_kernel=(10, 3), conv_stride=(5, 2), num_labels=8)
+    config = Wav2Vec2Config(
+        num_hidden_layers=1,
+        hidden_size=32,
+        num_attention_heads=2,
+        intermediate_size=37,
+        conv_dim=(8, 8),
+        conv_kernel=(10, 3),
+        conv_stride=(5, 2),
+        num_labels=8,
+    )
     Wav2Vec2ForSequenceClassification(config).save_pretrained(folder)
     return folder
 
@@ -203,10 +233,22 @@ def _damaged(folder: Path, source: Path, what: str) -> Path:
 
 LOAD_CASES = [  # (case id, make the --model argument, message)
     ("model-path-missing", lambda tmp, dirs: str(tmp / "no-such-model"), "no such folder"),
-    ("repo-id-offline", lambda tmp, dirs: "someone/not-in-the-cache", "could not load the model 'someone/not-in-the-cache'"),
-    ("truncated-weights", lambda tmp, dirs: str(_damaged(tmp / "m", dirs[1], "weights")), "weights file is damaged or incomplete"),
+    (
+        "repo-id-offline",
+        lambda tmp, dirs: "someone/not-in-the-cache",
+        "could not load the model 'someone/not-in-the-cache'",
+    ),
+    (
+        "truncated-weights",
+        lambda tmp, dirs: str(_damaged(tmp / "m", dirs[1], "weights")),
+        "weights file is damaged or incomplete",
+    ),
     ("invalid-config-json", lambda tmp, dirs: str(_damaged(tmp / "m", dirs[1], "config")), "not a valid JSON file"),
-    ("config-of-another-model-type", lambda tmp, dirs: str(_foreign_model(tmp / "w2v")), "holds a 'wav2vec2' model, not a ser-hf model"),
+    (
+        "config-of-another-model-type",
+        lambda tmp, dirs: str(_foreign_model(tmp / "w2v")),
+        "holds a 'wav2vec2' model, not a ser-hf model",
+    ),
 ]
 
 
@@ -226,6 +268,7 @@ def test_our_class_refuses_another_model_types_config(tmp_path):
 
 
 # ------------------------------------------------------------------ corpora
+
 
 def test_a_folder_without_ravdess_names_is_named(tmp_path, capsys):
     (tmp_path / "Actor_01").mkdir()
@@ -252,9 +295,9 @@ def test_an_out_of_range_emotion_code_is_reported_and_skipped(fake_ravdess, tmp_
 
 
 def test_a_dataset_missing_a_class_is_reported(fake_ravdess, tmp_path, caplog):
+    from ser_hf.data.ravdess import load_ravdess
     from ser_hf.training.args import DataArguments
     from ser_hf.training.loop import _split
-    from ser_hf.data.ravdess import load_ravdess
 
     folder = tmp_path / "ravdess"
     shutil.copytree(fake_ravdess, folder)
@@ -269,12 +312,23 @@ def test_a_dataset_missing_a_class_is_reported(fake_ravdess, tmp_path, caplog):
 
 # ------------------------------------------------------------------ the docs list every case
 
+
 def test_docs_table_lists_every_case():
     doc = (REPO / "docs" / "bad-inputs.md").read_text()
     ids = [c[0] for c in FILE_CASES + UNUSUAL_BUT_VALID + ARRAY_CASES + MODEL_INPUT_CASES + LOAD_CASES]
-    ids += ["unsupported-codec", "int16-array", "int32-array", "wrong-sampling-rate", "bad-clip-in-a-batch", "pipeline-8-khz",
-            "pipeline-silence", "foreign-config-in-our-class", "no-ravdess-names", "emotion-code-out-of-range",
-            "missing-class"]
+    ids += [
+        "unsupported-codec",
+        "int16-array",
+        "int32-array",
+        "wrong-sampling-rate",
+        "bad-clip-in-a-batch",
+        "pipeline-8-khz",
+        "pipeline-silence",
+        "foreign-config-in-our-class",
+        "no-ravdess-names",
+        "emotion-code-out-of-range",
+        "missing-class",
+    ]
     missing = [i for i in ids if f"`{i}`" not in doc]
     assert not missing, f"docs/bad-inputs.md lacks rows for {missing}"
     assert len(ids) >= 25

@@ -32,8 +32,23 @@ def test_card_reports_the_metrics_json_and_names_the_held_out_actors(folder):
 @pytest.mark.parametrize("folder", BUNDLED, ids=lambda p: p.name)
 def test_push_dry_run_validates_the_bundled_folder(folder, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path), "HF_TOKEN": ""}
-    result = subprocess.run([sys.executable, "-m", "ser_hf.cli", "push", "--model-dir", str(folder), "--repo-id",
-                             f"someuser/{folder.name}", "--dry-run"], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ser_hf.cli",
+            "push",
+            "--model-dir",
+            str(folder),
+            "--repo-id",
+            f"someuser/{folder.name}",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -43,9 +58,26 @@ def test_evaluate_measures_what_the_card_says(folder, ravdess_dir):
     metrics = json.loads((folder / "metrics.json").read_text())
     validation = ",".join(map(str, metrics["validation_actors"]))
     test = ",".join(map(str, metrics["test_actors"]))
-    result = subprocess.run([sys.executable, "-m", "ser_hf.cli", "evaluate", "--model", str(folder), "--data", str(ravdess_dir),
-                             "--test_actors", test, "--validation_actors", validation, "--json"],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ser_hf.cli",
+            "evaluate",
+            "--model",
+            str(folder),
+            "--data",
+            str(ravdess_dir),
+            "--test_actors",
+            test,
+            "--validation_actors",
+            validation,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     measured = json.loads(result.stdout)
     assert measured["num_samples"] == metrics["test"]["num_samples"]

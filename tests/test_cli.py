@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import synthetic_speech
+from helpers import synthetic_speech
 
 import ser_hf
 from ser_hf.audio import AudioError, load_audio, resample
@@ -73,7 +73,9 @@ def test_missing_and_corrupt_files_are_named_and_the_others_still_predicted(mode
     sf.write(silent, np.zeros(16000, dtype=np.float32), 16000)
     good = str(audio_files["mono16k.wav"])
     missing = str(tmp_path / "missing.wav")
-    code = main(["predict", missing, good, str(corrupt), str(truncated), str(silent), "--model", str(model_dirs[1]), "--json"])
+    code = main(
+        ["predict", missing, good, str(corrupt), str(truncated), str(silent), "--model", str(model_dirs[1]), "--json"]
+    )
     captured = capsys.readouterr()
     assert code == 1
     results = {r["file"]: r for r in json.loads(captured.out)}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import synthetic_speech
+from helpers import synthetic_speech
 
 from ser_hf import SerFeatureExtractor
 

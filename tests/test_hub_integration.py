@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import require_binary, synthetic_speech
+from helpers import require_binary, synthetic_speech
 from transformers import (
     AutoConfig,
     AutoFeatureExtractor,

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import synthetic_speech
+from helpers import synthetic_speech
 
 from ser_hf.audio import AudioError
 from ser_hf.cli import main as cli
@@ -100,6 +100,7 @@ def test_predict_files_gives_long_files_a_timeline(model_dirs, tmp_path, capsys)
     assert payload[0]["label"] in payload[0]["scores"] and len(payload[0]["timeline"]) == 16
 
 
+@pytest.mark.slow
 def test_long_audio_is_never_held_in_memory_whole(model_dirs, tmp_path):
     """Decoded audio (numpy, traced by tracemalloc) stays at a few windows for 20 minutes of audio,
     while loading that file whole takes 77 MB. Peak process memory of a full hour is in scripts/bench.py."""

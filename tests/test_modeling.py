@@ -135,7 +135,9 @@ def test_save_load_round_trip_gives_identical_logits(model_class, tmp_path):
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, loaded.state_dict()[name]), name
     x = torch.randn(2, 3, 128, 128)
-    with torch.no_grad():  # same weights; loaded ones may be memory-mapped at another alignment, which changes BLAS rounding
+    with (
+        torch.no_grad()
+    ):  # same weights; loaded ones may be memory-mapped at another alignment, which changes BLAS rounding
         torch.testing.assert_close(model(x).logits, loaded(x).logits, atol=1e-6, rtol=0)
 
 

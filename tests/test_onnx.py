@@ -8,14 +8,12 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import synthetic_speech
+from helpers import synthetic_speech
 
 from ser_hf.audio import load_audio
 from ser_hf.cli import main as cli
 from ser_hf.inference import load_model
 from ser_hf.onnx_export import OnnxModel, export_onnx, max_difference, probe_clips
-
-
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["model1", "model2"])
@@ -57,7 +55,13 @@ def test_predict_with_onnx_gives_the_same_answers(exported, model_dirs, tmp_path
     files = []
     for i, seconds in enumerate((1.0, 3.0, 14.0)):  # the last one goes through the timeline
         files.append(str(tmp_path / f"clip{i}.wav"))
-        sf.write(files[-1], np.concatenate([synthetic_speech(2.0, seed=i + j) for j in range(int(seconds // 2) + 1)])[: int(seconds * 16000)], 16000)
+        sf.write(
+            files[-1],
+            np.concatenate([synthetic_speech(2.0, seed=i + j) for j in range(int(seconds // 2) + 1)])[
+                : int(seconds * 16000)
+            ],
+            16000,
+        )
     assert cli(["predict", *files, "--model", str(model_dirs[number]), "--json"]) == 0
     by_torch = json.loads(capsys.readouterr().out)
     assert cli(["predict", *files, "--model", str(model_dirs[number]), "--onnx", str(path), "--json"]) == 0

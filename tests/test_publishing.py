@@ -36,15 +36,41 @@ def test_dataset_is_prepared_with_embedded_audio_and_a_card(fake_ravdess):
 def test_push_dataset_dry_run_writes_what_would_go_up(fake_ravdess, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     out = tmp_path / "staged"
-    assert cli(["push-dataset", "--data", str(fake_ravdess), "--repo-id", "someuser/ravdess", "--dry-run",
-                "--output-dir", str(out)]) == 0
+    assert (
+        cli(
+            [
+                "push-dataset",
+                "--data",
+                str(fake_ravdess),
+                "--repo-id",
+                "someuser/ravdess",
+                "--dry-run",
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "would push 128 rows" in capsys.readouterr().out
     reloaded = datasets.Dataset.from_parquet(str(out / "data" / "train-00000-of-00001.parquet"))
     assert len(reloaded) == 128 and reloaded.features["label"].names[0] == "neutral"
     assert (out / "README.md").read_text().startswith("---\n")
     # a second dry run never writes over the first
-    assert cli(["push-dataset", "--data", str(fake_ravdess), "--repo-id", "someuser/ravdess", "--dry-run",
-                "--output-dir", str(out)]) == 2
+    assert (
+        cli(
+            [
+                "push-dataset",
+                "--data",
+                str(fake_ravdess),
+                "--repo-id",
+                "someuser/ravdess",
+                "--dry-run",
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "not empty" in capsys.readouterr().err
 
 
@@ -66,12 +92,22 @@ def test_space_readme_header():
 def test_deploy_space_dry_run_starts_the_staged_space(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
     env["GRADIO_ANALYTICS_ENABLED"] = "False"
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "deploy_space.py"), "--space-id", "someuser/ser-demo",
-                             "--dry-run"], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "deploy_space.py"), "--space-id", "someuser/ser-demo", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "the staged Space starts with: Model 2 (CNN-BiLSTM-attention), Model 1 (CNN-LSTM)" in result.stdout
-    for name in ("app.py", "requirements.txt", "README.md", "ser_hf/modeling_ser.py",
-                 "models/ser-cnn-lstm-ravdess/model.safetensors"):
+    for name in (
+        "app.py",
+        "requirements.txt",
+        "README.md",
+        "ser_hf/modeling_ser.py",
+        "models/ser-cnn-lstm-ravdess/model.safetensors",
+    ):
         assert f"  {name}\n" in result.stdout
     assert "__pycache__" not in result.stdout
 

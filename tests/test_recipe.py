@@ -77,11 +77,16 @@ def test_chunk_crops_are_windows_of_real_chunks():
 
 def test_mixup_blends_two_clips_and_keeps_the_union_of_their_chunks():
     torch.manual_seed(0)
-    features = {"input_values": torch.randn(4, 3, 2, 2), "chunk_mask": torch.tensor([[1, 1, 1], [1, 0, 0], [1, 1, 0], [1, 0, 0]])}
+    features = {
+        "input_values": torch.randn(4, 3, 2, 2),
+        "chunk_mask": torch.tensor([[1, 1, 1], [1, 0, 0], [1, 1, 0], [1, 0, 0]]),
+    }
     labels = torch.tensor([0, 1, 2, 3])
     mixed, partners, lam, order = mixup(features, labels, alpha=0.4)
     assert 0.5 <= float(lam) <= 1.0
-    torch.testing.assert_close(mixed["input_values"], lam * features["input_values"] + (1 - lam) * features["input_values"][order])
+    torch.testing.assert_close(
+        mixed["input_values"], lam * features["input_values"] + (1 - lam) * features["input_values"][order]
+    )
     assert torch.equal(partners, labels[order])
     assert torch.equal(mixed["chunk_mask"], torch.maximum(features["chunk_mask"], features["chunk_mask"][order]))
 
@@ -108,9 +113,17 @@ def test_weight_average_follows_the_ema_formula():
 
 
 def test_recipe_paper_sets_the_papers_values_except_what_the_user_typed():
-    _, _, augment, train = parse(["--output_dir", "/tmp/x", "--recipe", "paper", "--model", "1", "--mixup_alpha", "0.2"])
-    assert (augment.noise_mode, augment.noise_copies, augment.noise_type) == ("copies", 2, "uniform")  # Model 1: uniform noise
-    assert augment.crop_chunks == 0 and augment.speed_perturb == 0 and augment.channel_prob == 0 and train.ema_decay == 0
+    _, _, augment, train = parse(
+        ["--output_dir", "/tmp/x", "--recipe", "paper", "--model", "1", "--mixup_alpha", "0.2"]
+    )
+    assert (augment.noise_mode, augment.noise_copies, augment.noise_type) == (
+        "copies",
+        2,
+        "uniform",
+    )  # Model 1: uniform noise
+    assert (
+        augment.crop_chunks == 0 and augment.speed_perturb == 0 and augment.channel_prob == 0 and train.ema_decay == 0
+    )
     assert augment.mixup_alpha == 0.2  # typed by the user: kept
     assert train.epochs == 200 and train.weight_decay == 1e-3
     _, _, ours, ours_train = parse(["--output_dir", "/tmp/x"])

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import synthetic_speech
+from helpers import synthetic_speech
 
 from ser_hf.audio import speech_check
 from ser_hf.cli import main as cli
@@ -26,8 +26,10 @@ GOOD = synthetic_speech(2.0, seed=11)
 
 def _strict_json(text: str):
     """JSON as the standard defines it: a bare NaN or Infinity fails."""
+
     def refuse(constant):
         raise ValueError(f"not JSON: {constant}")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -35,12 +37,22 @@ def _wav_with_rate(path: Path, rate: int, samples: np.ndarray) -> Path:
     """A PCM-16 WAV whose header claims `rate` (written by hand: any rate a damaged header can hold)."""
     data = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
     fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
-    path.write_bytes(b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
-                     + b"data" + struct.pack("<I", len(data)) + data)
+    path.write_bytes(
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
     return path
 
 
 # ------------------------------------------------------------------ files that must be refused, by name
+
 
 def _no_speech(kind: str) -> np.ndarray:
     rng = np.random.default_rng(0)
@@ -149,17 +161,37 @@ def test_eight_bit_unsigned_arrays_are_centred():
 USAGE_CASES = [  # (case id, argv, message)
     ("train-epochs-0", ["train", "--output_dir", "{tmp}/run", "--epochs", "0"], "--epochs must be at least 1"),
     ("train-epochs-negative", ["train", "--output_dir", "{tmp}/run", "--epochs", "-3"], "--epochs must be at least 1"),
-    ("train-batch-size-0", ["train", "--output_dir", "{tmp}/run", "--batch_size", "0"], "--batch_size must be at least 1"),
+    (
+        "train-batch-size-0",
+        ["train", "--output_dir", "{tmp}/run", "--batch_size", "0"],
+        "--batch_size must be at least 1",
+    ),
     ("train-output-dir-under-a-file", ["train", "--output_dir", "{tmp}/afile/run"], "is a file, not a folder"),
     ("train-output-dir-read-only", ["train", "--output_dir", "/proc/ser-hf-run"], "cannot write in /proc"),
-    ("train-unknown-optimizer", ["train", "--output_dir", "{tmp}/run", "--optimizer", "adamx"], "invalid choice: 'adamx'"),
-    ("train-unknown-metric", ["train", "--output_dir", "{tmp}/run", "--metric_for_best_model", "f1"], "invalid choice: 'f1'"),
-    ("export-onnx-out-read-only", ["export-onnx", "--model", "x", "--out", "/proc/model.onnx"], "cannot write in /proc"),
+    (
+        "train-unknown-optimizer",
+        ["train", "--output_dir", "{tmp}/run", "--optimizer", "adamx"],
+        "invalid choice: 'adamx'",
+    ),
+    (
+        "train-unknown-metric",
+        ["train", "--output_dir", "{tmp}/run", "--metric_for_best_model", "f1"],
+        "invalid choice: 'f1'",
+    ),
+    (
+        "export-onnx-out-read-only",
+        ["export-onnx", "--model", "x", "--out", "/proc/model.onnx"],
+        "cannot write in /proc",
+    ),
     ("predict-device-cuda-without-gpu", ["predict", "x.wav", "--device", "cuda"], "no CUDA GPU"),
     ("predict-unknown-device", ["predict", "x.wav", "--device", "tpu9"], "is not a torch device"),
     ("predict-window-0", ["predict", "x.wav", "--window-seconds", "0"], "--window-seconds must be positive"),
     ("predict-hop-negative", ["predict", "x.wav", "--hop-seconds", "-1"], "--hop-seconds must be positive"),
-    ("predict-long-audio-0", ["predict", "x.wav", "--long-audio-seconds", "0"], "--long-audio-seconds must be positive"),
+    (
+        "predict-long-audio-0",
+        ["predict", "x.wav", "--long-audio-seconds", "0"],
+        "--long-audio-seconds must be positive",
+    ),
     ("predict-long-audio-huge", ["predict", "x.wav", "--long-audio-seconds", "100000"], "at most 600"),
     ("evaluate-batch-size-0", ["evaluate", "--model", "x", "--batch_size", "0"], "--batch_size must be at least 1"),
 ]
@@ -183,27 +215,41 @@ def test_usage_errors_exit_2_with_one_line_before_any_work(case, argv, message, 
 
 def test_help_and_usage_errors_do_not_import_torch():
     """`ser-hf --help`, `predict --help` and a usage error answer without torch (start-up times: bench)."""
-    script = ("import sys; from ser_hf.cli import main\n"
-              "for argv in (['--help'], ['predict', '--help'], ['predict', 'x.wav', '--window-seconds', '0']):\n"
-              "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
-              "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    script = (
+        "import sys; from ser_hf.cli import main\n"
+        "for argv in (['--help'], ['predict', '--help'], ['predict', 'x.wav', '--window-seconds', '0']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
 
 
 def test_import_ser_hf_is_light_and_classes_register_on_use():
-    script = ("import sys, ser_hf; light = 'torch' not in sys.modules\n"
-              "from transformers import AutoConfig; ser_hf.SerConfig\n"
-              "print(light, type(AutoConfig.for_model('ser-cnn-lstm')).__name__)")
+    script = (
+        "import sys, ser_hf; light = 'torch' not in sys.modules\n"
+        "from transformers import AutoConfig; ser_hf.SerConfig\n"
+        "print(light, type(AutoConfig.for_model('ser-cnn-lstm')).__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "True SerCnnLstmConfig"
 
 
-@pytest.mark.parametrize("case,changes,message", [
-    ("extractor-rate-zero", {"sampling_rate": 0}, "sampling_rate must be a positive number"),
-    ("extractor-rate-not-the-models", {"sampling_rate": 8000}, "sampling_rate = 8000, but the model was trained with 16000"),
-], ids=["extractor-rate-zero", "extractor-rate-not-the-models"])
-def test_a_feature_extractor_config_that_does_not_fit_the_model_exits_2(case, changes, message, model_dirs, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "case,changes,message",
+    [
+        ("extractor-rate-zero", {"sampling_rate": 0}, "sampling_rate must be a positive number"),
+        (
+            "extractor-rate-not-the-models",
+            {"sampling_rate": 8000},
+            "sampling_rate = 8000, but the model was trained with 16000",
+        ),
+    ],
+    ids=["extractor-rate-zero", "extractor-rate-not-the-models"],
+)
+def test_a_feature_extractor_config_that_does_not_fit_the_model_exits_2(
+    case, changes, message, model_dirs, tmp_path, capsys
+):
     import shutil
 
     folder = tmp_path / "model"
@@ -229,6 +275,7 @@ def test_predict_without_model_uses_the_bundled_model_2_and_says_so(tmp_path, ca
 
 # ------------------------------------------------------------------ evaluate on a corpus with bad files
 
+
 def test_evaluate_scores_the_good_files_and_names_every_file_left_out(tmp_path, capsys, caplog):
     """A TESS-named corpus with the distributed `OA_bite_neutral.wav`, a silent file (CREMA-D ships
     one), an unreadable one and a name outside the pattern: the others are scored, each left-out file is
@@ -243,8 +290,18 @@ def test_evaluate_scores_the_good_files_and_names_every_file_left_out(tmp_path, 
     sf.write(root / "OAF_silent_sad.wav", np.zeros(24000, np.float32), 16000)
     (root / "OAF_broken_angry.wav").write_text("not audio")
     sf.write(root / "YAF_extra.wav", GOOD, 16000)
-    code = cli(["evaluate", "--model", str(REPO / "models" / "ser-cnn-lstm-ravdess"), "--corpus", "tess",
-                "--data", str(root), "--json"])
+    code = cli(
+        [
+            "evaluate",
+            "--model",
+            str(REPO / "models" / "ser-cnn-lstm-ravdess"),
+            "--corpus",
+            "tess",
+            "--data",
+            str(root),
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     metrics = _strict_json(captured.out)
@@ -252,24 +309,49 @@ def test_evaluate_scores_the_good_files_and_names_every_file_left_out(tmp_path, 
     assert metrics["argmax_over"] == "the scored classes"
     left = metrics["left_out"]
     assert [Path(p).name for p in left["unrecognised_name"]] == ["YAF_extra.wav"]
-    assert sorted(Path(item["file"]).name for item in left["unusable"]) == ["OAF_broken_angry.wav", "OAF_silent_sad.wav"]
+    assert sorted(Path(item["file"]).name for item in left["unusable"]) == [
+        "OAF_broken_angry.wav",
+        "OAF_silent_sad.wav",
+    ]
     assert metrics["left_out_counts"] == {"unmapped_class": 0, "unusable": 2, "unrecognised_name": 1}
     for name in ("OAF_broken_angry.wav", "OAF_silent_sad.wav"):
         assert captured.err.count(str(root / name)) == 1
     assert "YAF_extra.wav" in caplog.text  # the unrecognised name is named in the warning
-    code = cli(["evaluate", "--model", str(REPO / "models" / "ser-cnn-lstm-ravdess"), "--corpus", "tess",
-                "--data", str(root), "--json", "--classes", "all"])
+    code = cli(
+        [
+            "evaluate",
+            "--model",
+            str(REPO / "models" / "ser-cnn-lstm-ravdess"),
+            "--corpus",
+            "tess",
+            "--data",
+            str(root),
+            "--json",
+            "--classes",
+            "all",
+        ]
+    )
     assert code == 0 and _strict_json(capsys.readouterr().out)["argmax_over"] == "all 8 classes"
 
 
 def test_evaluate_with_too_few_actors_for_the_split_exits_2(fake_ravdess, capsys):
-    code = cli(["evaluate", "--model", str(REPO / "models" / "ser-cnn-lstm-ravdess"), "--data", str(fake_ravdess),
-                "--split", "speaker"])
+    code = cli(
+        [
+            "evaluate",
+            "--model",
+            str(REPO / "models" / "ser-cnn-lstm-ravdess"),
+            "--data",
+            str(fake_ravdess),
+            "--split",
+            "speaker",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "needs actors left to train" in err and "Traceback" not in err
 
 
 # ------------------------------------------------------------------ ONNX of another model
+
 
 def test_predict_onnx_refuses_a_file_exported_from_another_model(model_dirs, tmp_path, capsys):
     pytest.importorskip("onnxruntime")
@@ -284,6 +366,7 @@ def test_predict_onnx_refuses_a_file_exported_from_another_model(model_dirs, tmp
 
 
 # ------------------------------------------------------------------ calibration
+
 
 def test_temperature_scaling_fixes_overconfident_logits_and_keeps_labels():
     from ser_hf.calibration import calibration_report, fit_temperature

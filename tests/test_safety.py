@@ -84,13 +84,46 @@ def test_importing_the_remote_code_touches_no_file_or_network(tmp_path):
 def test_no_secret_in_training_outputs_or_push_dry_run(fake_ravdess, tmp_path):
     env = {**os.environ, "HF_TOKEN": SECRET, "SER_HF_CACHE": str(tmp_path / "cache")}
     out = tmp_path / "run"
-    train = subprocess.run([sys.executable, "-m", "ser_hf.cli", "train", "--output_dir", str(out), "--model", "1",
-                            "--data", str(fake_ravdess), "--epochs", "1", "--batch_size", "16", "--noise_copies", "1",
-                            "--bn_recalibration_samples", "16", "--test_actors", "1", "--validation_actors", "2"],
-                           capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    train = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ser_hf.cli",
+            "train",
+            "--output_dir",
+            str(out),
+            "--model",
+            "1",
+            "--data",
+            str(fake_ravdess),
+            "--epochs",
+            "1",
+            "--batch_size",
+            "16",
+            "--noise_copies",
+            "1",
+            "--bn_recalibration_samples",
+            "16",
+            "--test_actors",
+            "1",
+            "--validation_actors",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=REPO,
+    )
     assert train.returncode == 0, train.stderr[-3000:]
-    push = subprocess.run([sys.executable, "-m", "ser_hf.cli", "push", "--model-dir", str(out), "--repo-id", "someuser/m",
-                           "--dry-run"], capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    push = subprocess.run(
+        [sys.executable, "-m", "ser_hf.cli", "push", "--model-dir", str(out), "--repo-id", "someuser/m", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=REPO,
+    )
     assert push.returncode == 0, push.stderr[-3000:]
     for text in (train.stdout, train.stderr, push.stdout, push.stderr):
         assert SECRET not in text

@@ -18,11 +18,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "spaces_app"))
 
-import app  # noqa: E402  spaces_app/app.py
-import gradio_client  # noqa: E402
-from conftest import require_binary, synthetic_speech  # noqa: E402
+import app
+import gradio_client
+from helpers import require_binary, synthetic_speech
 
-from ser_hf.inference import load_model, predict_files  # noqa: E402
+from ser_hf.inference import load_model, predict_files
 
 MODEL_2, MODEL_1 = "Model 2 (CNN-BiLSTM-attention)", "Model 1 (CNN-LSTM)"
 ARTIFACTS = Path(os.environ.get("SER_HF_ARTIFACTS_DIR", REPO / "test-artifacts"))
@@ -44,8 +44,9 @@ def server(bundled):
     """The page served on 127.0.0.1 for this module's tests; yields its URL."""
     demo = app.build_demo(bundled)
     port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                max_file_size=app.MAX_FILE_SIZE)
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_FILE_SIZE
+    )
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 
@@ -83,11 +84,14 @@ def test_model_source_from_env(monkeypatch):
 
 
 @pytest.mark.real_data
-@pytest.mark.parametrize("name,folder", [(MODEL_2, "ser-cnn-bilstm-attention-ravdess"), (MODEL_1, "ser-cnn-lstm-ravdess")])
+@pytest.mark.parametrize(
+    "name,folder", [(MODEL_2, "ser-cnn-bilstm-attention-ravdess"), (MODEL_1, "ser-cnn-lstm-ravdess")]
+)
 def test_api_gives_the_packages_probabilities(client, ravdess_files, name, folder):
     path = ravdess_files[100]
     label_output, mel, attention, timeline, summary = client.predict(
-        gradio_client.handle_file(str(path)), name, api_name="/predict")
+        gradio_client.handle_file(str(path)), name, api_name="/predict"
+    )
     scores = _confidences(label_output)
     expected = _expected(path, folder)
     assert set(scores) == set(expected) and len(scores) == 8
@@ -102,17 +106,21 @@ def test_api_long_recording_gets_a_timeline(client, tmp_path):
     path = tmp_path / "long.wav"
     sf.write(path, np.concatenate([synthetic_speech(3.0, seed=s) for s in range(5)]), 16000)
     label_output, mel, attention, timeline, summary = client.predict(
-        gradio_client.handle_file(str(path)), MODEL_2, api_name="/predict")
+        gradio_client.handle_file(str(path)), MODEL_2, api_name="/predict"
+    )
     assert _plot(timeline) is not None and _plot(mel) is not None and _plot(attention) is None
     assert "windows over 15.0 s" in summary
     assert len(label_output["confidences"]) == 8
     assert abs(sum(c["confidence"] for c in label_output["confidences"]) - 1) < 1e-4
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"this is not audio", "not a readable audio file"),
-    (b"", "not a readable audio file"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"this is not audio", "not a readable audio file"),
+        (b"", "not a readable audio file"),
+    ],
+)
 def test_api_non_audio_gets_a_message(client, tmp_path, content, message):
     path = tmp_path / "recording.wav"
     path.write_bytes(content)
@@ -143,7 +151,9 @@ def test_api_too_long_gets_a_message(client, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "MAX_SECONDS", 5.0)
     path = tmp_path / "long.flac"
     sf.write(path, synthetic_speech(8.0), 16000)
-    with pytest.raises(gradio_client.exceptions.AppError, match=r"long.flac is 8 s long; this demo takes recordings up to 5 s"):
+    with pytest.raises(
+        gradio_client.exceptions.AppError, match=r"long.flac is 8 s long; this demo takes recordings up to 5 s"
+    ):
         client.predict(gradio_client.handle_file(str(path)), MODEL_2, api_name="/predict")
 
 
@@ -154,7 +164,9 @@ def test_api_oversized_upload_is_refused(server, client, tmp_path):
     path = tmp_path / "huge.wav"  # 60 MB
     sf.write(path, np.zeros(30_000_000, dtype=np.int16), 16000, subtype="PCM_16")
     with path.open("rb") as handle:
-        response = httpx.post(server + "gradio_api/upload", files={"files": ("huge.wav", handle, "audio/wav")}, timeout=120)
+        response = httpx.post(
+            server + "gradio_api/upload", files={"files": ("huge.wav", handle, "audio/wav")}, timeout=120
+        )
     assert response.status_code == 413
     assert "maximum allowed size" in response.text and "Traceback" not in response.text
     with pytest.raises(ValueError, match="exceeds the maximum file size"):
@@ -185,23 +197,36 @@ def test_twenty_concurrent_requests_are_all_answered_correctly(server, tmp_path)
     for i, answer in enumerate(answers):
         expected = _expected(paths[i], folders[names[i]])
         scores = _confidences(answer)
-        np.testing.assert_allclose([scores[k] for k in expected], list(expected.values()), atol=1e-5, err_msg=f"user {i}")
+        np.testing.assert_allclose(
+            [scores[k] for k in expected], list(expected.values()), atol=1e-5, err_msg=f"user {i}"
+        )
 
 
 @pytest.mark.real_data
+@pytest.mark.slow
 @pytest.mark.needs_chromium
 def test_browser_upload_and_read_the_probabilities(server, ravdess_files):
     """Needs the system binary chromium (Debian's package; no browser download): CI installs it."""
     chromium = require_binary("chromium")
     from playwright import sync_api
+
     path = ravdess_files[200]
     expected = _expected(path, "ser-cnn-bilstm-attention-ravdess")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-default-apps", "--no-first-run"])
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(server, wait_until="networkidle")
@@ -223,6 +248,7 @@ def test_browser_upload_and_read_the_probabilities(server, ravdess_files):
     assert (ARTIFACTS / "space-browser.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.needs_chromium
 def test_browser_example_clip_and_no_empty_plots(server):
     """A visitor without a microphone clicks an example clip and gets its probabilities; no plot box is
@@ -230,15 +256,20 @@ def test_browser_example_clip_and_no_empty_plots(server):
     chromium = require_binary("chromium")
     from playwright import sync_api
 
-    example = sorted((REPO / "spaces_app" / "examples").glob("*.flac"))[0]
+    example = min((REPO / "spaces_app" / "examples").glob("*.flac"))
     expected = _expected(example, "ser-cnn-bilstm-attention-ravdess")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(server, wait_until="networkidle")
-            plots = ("Mel spectrogram", "Attention over time (Model 2)", "Emotion timeline (recordings longer than a clip)")
+            plots = (
+                "Mel spectrogram",
+                "Attention over time (Model 2)",
+                "Emotion timeline (recordings longer than a clip)",
+            )
             before = {name: page.get_by_text(name, exact=True).count() for name in plots}
             page.get_by_text(example.name).first.click()  # the Examples table lists the clips by name
             page.get_by_role("button", name="Recognise emotion").click()

@@ -14,14 +14,36 @@ from safetensors.torch import load_file
 
 from ser_hf.cli import main as ser_hf
 
+pytestmark = pytest.mark.slow  # every test here trains (or uses a trained) model
+
 REPO = Path(__file__).resolve().parents[1]
-FAST = ["--epochs", "3", "--batch_size", "16", "--eval_batch_size", "5", "--noise_copies", "1",
-        "--bn_recalibration_samples", "32", "--test_actors", "1", "--validation_actors", "2"]
+FAST = [
+    "--epochs",
+    "3",
+    "--batch_size",
+    "16",
+    "--eval_batch_size",
+    "5",
+    "--noise_copies",
+    "1",
+    "--bn_recalibration_samples",
+    "32",
+    "--test_actors",
+    "1",
+    "--validation_actors",
+    "2",
+]
 
 
 def run_cli(args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "ser_hf.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "ser_hf.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def weights(folder):
@@ -36,17 +58,29 @@ def same_weights(a, b):
 @pytest.fixture(scope="module")
 def trained(fake_ravdess, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "model2"
-    result = run_cli(["train", "--output_dir", str(out), "--model", "2", "--data", str(fake_ravdess), *FAST],
-                     env={"SER_HF_CACHE": str(out.parent / "cache")})
+    result = run_cli(
+        ["train", "--output_dir", str(out), "--model", "2", "--data", str(fake_ravdess), *FAST],
+        env={"SER_HF_CACHE": str(out.parent / "cache")},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
 
 def test_a_run_writes_a_hub_ready_folder(trained):
     names = {p.name for p in trained.iterdir()}
-    assert {"config.json", "model.safetensors", "preprocessor_config.json", "README.md", "metrics.json",
-            "training_args.json", "confusion_matrix.png", "training_curves.png", "modeling_ser.py",
-            "configuration_ser.py", "feature_extraction_ser.py"} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+        "README.md",
+        "metrics.json",
+        "training_args.json",
+        "confusion_matrix.png",
+        "training_curves.png",
+        "modeling_ser.py",
+        "configuration_ser.py",
+        "feature_extraction_ser.py",
+    } <= names
     metrics = json.loads((trained / "metrics.json").read_text())
     assert metrics["test_actors"] == [1] and metrics["validation_actors"] == [2]
     assert metrics["test"]["num_samples"] == 32 and len(metrics["history"]) == 3
@@ -58,7 +92,10 @@ def test_a_run_writes_a_hub_ready_folder(trained):
     # calibrated on validation: the temperature is in the config, its effect in metrics.json and the card
     config = json.loads((trained / "config.json").read_text())
     calibration = metrics["calibration"]
-    assert config["temperature"] == pytest.approx(calibration["validation"]["temperature"], rel=1e-3) and config["temperature"] > 0
+    assert (
+        config["temperature"] == pytest.approx(calibration["validation"]["temperature"], rel=1e-3)
+        and config["temperature"] > 0
+    )
     assert calibration["validation"]["after"]["nll"] <= calibration["validation"]["before"]["nll"] + 1e-6
     assert "ECE before" in card and metrics["test"]["loss"] == calibration["test"]["after"]["nll"]
 
@@ -93,8 +130,19 @@ def test_fixed_seeds_give_the_same_numbers_twice(trained, fake_ravdess, tmp_path
 def test_resume_after_kill_9_gives_the_uninterrupted_result(trained, fake_ravdess, tmp_path):
     """Killed with SIGKILL during epoch 3, resumed from the epoch-2 checkpoint: same final model."""
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "ser_hf.cli", "train", "--output_dir", str(out), "--model", "2",
-               "--data", str(fake_ravdess), *FAST]
+    command = [
+        sys.executable,
+        "-m",
+        "ser_hf.cli",
+        "train",
+        "--output_dir",
+        str(out),
+        "--model",
+        "2",
+        "--data",
+        str(fake_ravdess),
+        *FAST,
+    ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pointer = out / "checkpoints" / "latest"
     deadline = time.time() + 300
@@ -106,7 +154,9 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(trained, fake_ravdes
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (out / "metrics.json").exists()
-    result = run_cli(["train", "--output_dir", str(out), "--model", "2", "--data", str(fake_ravdess), *FAST, "--resume"])
+    result = run_cli(
+        ["train", "--output_dir", str(out), "--model", "2", "--data", str(fake_ravdess), *FAST, "--resume"]
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "resumed from" in result.stdout + result.stderr
     resumed = json.loads((out / "metrics.json").read_text())
@@ -119,10 +169,28 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(trained, fake_ravdes
 def test_two_processes_train_and_count_every_evaluation_sample_once(fake_ravdess, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               str(REPO / "scripts" / "train.py"), "--output_dir", str(out), "--model", "1",
-               "--data", str(fake_ravdess), *FAST]
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        str(REPO / "scripts" / "train.py"),
+        "--output_dir",
+        str(out),
+        "--model",
+        "1",
+        "--data",
+        str(fake_ravdess),
+        *FAST,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, cwd=REPO)
     assert result.returncode == 0, result.stderr[-4000:]
     metrics = json.loads((out / "metrics.json").read_text())
@@ -139,9 +207,29 @@ def test_model_1_learns_speaker_independent_emotions_on_real_ravdess(ravdess_dir
     """Model 1 trained for a few minutes on CPU on 20 actors: at least 35 % on the 4 held-out actors
     (chance 12.5 %)."""
     out = tmp_path / "model1"
-    code = ser_hf(["train", "--output_dir", str(out), "--model", "1", "--data", str(ravdess_dir),
-                   "--recipe", "paper", "--epochs", "6", "--learning_rate", "2e-3", "--noise_mode", "none",
-                   "--test_actors", "1,2,13,14", "--validation_actors", ""])
+    code = ser_hf(
+        [
+            "train",
+            "--output_dir",
+            str(out),
+            "--model",
+            "1",
+            "--data",
+            str(ravdess_dir),
+            "--recipe",
+            "paper",
+            "--epochs",
+            "6",
+            "--learning_rate",
+            "2e-3",
+            "--noise_mode",
+            "none",
+            "--test_actors",
+            "1,2,13,14",
+            "--validation_actors",
+            "",
+        ]
+    )
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["num_rows"] == {"train": 1200, "validation": 0, "test": 240}
@@ -151,7 +239,7 @@ def test_model_1_learns_speaker_independent_emotions_on_real_ravdess(ravdess_dir
 def test_global_normalisation_statistics_standardise_the_training_set():
     import numpy as np
     import torch
-    from conftest import synthetic_speech
+    from helpers import synthetic_speech
 
     from ser_hf import SerFeatureExtractor
     from ser_hf.training.batches import WaveformBank
@@ -168,7 +256,10 @@ def test_global_normalisation_statistics_standardise_the_training_set():
     torch.testing.assert_close(real.mean(1), torch.zeros(128), atol=1e-3, rtol=0)
     torch.testing.assert_close(real.std(1, unbiased=False), torch.ones(128), atol=1e-3, rtol=0)
     reloaded = SerFeatureExtractor.from_dict(extractor.to_dict())
-    np.testing.assert_allclose(reloaded(clips[0], sampling_rate=16000)["input_values"], extractor(clips[0], sampling_rate=16000)["input_values"])
+    np.testing.assert_allclose(
+        reloaded(clips[0], sampling_rate=16000)["input_values"],
+        extractor(clips[0], sampling_rate=16000)["input_values"],
+    )
 
 
 def test_push_dry_run_validates_a_freshly_trained_folder_without_token_or_network(trained, tmp_path):
@@ -195,11 +286,13 @@ def test_push_refuses_an_incomplete_folder_and_a_missing_token(trained, tmp_path
 
 
 def test_cross_corpus_evaluation_scores_only_shared_classes(trained, tmp_path):
-    from conftest import write_audio
+    from helpers import write_audio
 
     for i, name in enumerate(["03a01Fa.wav", "08b02Wb.wav", "16a05Lc.wav", "11b03Td.wav", "09a02Na.wav"]):
         write_audio(tmp_path / "emodb" / name, seed=i)
-    result = run_cli(["evaluate", "--model", str(trained), "--corpus", "emodb", "--data", str(tmp_path / "emodb"), "--json"])
+    result = run_cli(
+        ["evaluate", "--model", str(trained), "--corpus", "emodb", "--data", str(tmp_path / "emodb"), "--json"]
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads(result.stdout)
     assert metrics["scored_classes"] == ["neutral", "happy", "sad", "angry"]  # boredom left out, no calm in EmoDB
@@ -211,8 +304,24 @@ def test_cross_corpus_evaluation_scores_only_shared_classes(trained, tmp_path):
 def test_early_stopping_ends_a_run_without_validation_gain(fake_ravdess, tmp_path):
     out = tmp_path / "early"
     args = [a if a != "3" else "40" for a in FAST]  # 40 epochs allowed
-    result = run_cli(["train", "--output_dir", str(out), "--model", "1", "--data", str(fake_ravdess), *args,
-                      "--early_stopping_patience", "2", "--metric_for_best_model", "loss", "--learning_rate", "0.5"])
+    result = run_cli(
+        [
+            "train",
+            "--output_dir",
+            str(out),
+            "--model",
+            "1",
+            "--data",
+            str(fake_ravdess),
+            *args,
+            "--early_stopping_patience",
+            "2",
+            "--metric_for_best_model",
+            "loss",
+            "--learning_rate",
+            "0.5",
+        ]
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] < 40
@@ -224,7 +333,8 @@ def test_a_checkpoint_half_written_when_killed_is_never_resumed_from(trained, tm
     behind, resume takes the last complete checkpoint."""
     import shutil
 
-    from ser_hf.training.checkpoints import STATE_FILE, latest_checkpoint as _latest_checkpoint
+    from ser_hf.training.checkpoints import STATE_FILE
+    from ser_hf.training.checkpoints import latest_checkpoint as _latest_checkpoint
 
     run = tmp_path / "run"
     shutil.copytree(trained / "checkpoints", run / "checkpoints")

@@ -99,7 +99,9 @@ def test_fused_and_static_steps_match_the_eager_step_on_a_real_batch(number, rav
             if name.endswith("conv.bias"):  # before training-mode BatchNorm: zero up to the rounding of a large sum
                 assert float(grads[name].abs().max()) < 1e-3 * scale and float(grad.abs().max()) < 1e-3 * scale, name
             else:
-                torch.testing.assert_close(grads[name], grad, rtol=2e-3, atol=1e-4 * scale, msg=lambda m: f"{name}: {m}")
+                torch.testing.assert_close(
+                    grads[name], grad, rtol=2e-3, atol=1e-4 * scale, msg=lambda m, name=name: f"{name}: {m}"
+                )
         for name, buffer in eager_buffers.items():
             torch.testing.assert_close(buffers[name], buffer, rtol=1e-4, atol=1e-5, msg=name)
 
@@ -178,7 +180,9 @@ def test_the_feature_cache_keeps_fixed_items_and_gives_their_features(noise_mode
             cached, cached_labels = features_for(batch, bank, extractor, augmenter, epoch, cache)
             assert torch.equal(cached["chunk_mask"], reference["chunk_mask"]) and torch.equal(cached_labels, labels)
             real = reference["chunk_mask"].bool()  # padded chunk slots are never read by the model
-            torch.testing.assert_close(cached["input_values"][real], reference["input_values"][real], atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(
+                cached["input_values"][real], reference["input_values"][real], atol=1e-5, rtol=1e-5
+            )
     # clean rows always, noisy copies only when their noise is the same every epoch
     assert set(cache.chunks) == ({(0, 0), (3, 0), (1, 1), (2, 1)} if noise_mode == "copies" else {(0, 0), (3, 0)})
     again, _ = features_for(batch, bank, extractor, augmenter, 1, cache)

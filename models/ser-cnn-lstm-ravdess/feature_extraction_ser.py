@@ -44,7 +44,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         mean, std: per-band statistics for `normalization="global"`.
     """
 
-    model_input_names = ["input_values", "chunk_mask"]
+    model_input_names = ["input_values", "chunk_mask"]  # noqa: RUF012 (transformers' convention)
     _auto_class = "AutoFeatureExtractor"  # save_pretrained copies this file next to preprocessor_config.json
 
     def __init__(
@@ -84,7 +84,9 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         if not isinstance(sampling_rate, int) or sampling_rate <= 0:
             raise ValueError(f"sampling_rate must be a positive number of samples per second, got {sampling_rate!r}")
         if min(n_fft, win_length, hop_length, chunk_length, chunk_stride, feature_size) <= 0:
-            raise ValueError("n_fft, win_length, hop_length, chunk_length, chunk_stride and feature_size must be positive")
+            raise ValueError(
+                "n_fft, win_length, hop_length, chunk_length, chunk_stride and feature_size must be positive"
+            )
         if win_length > n_fft:
             raise ValueError(f"win_length ({win_length}) must not exceed n_fft ({n_fft})")
         if normalization not in ("utterance", "global", "none"):
@@ -149,7 +151,9 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         elif isinstance(raw_speech, (list, tuple)):
             clips = [np.asarray(raw_speech)]
         else:
-            raise TypeError(f"Expected audio as a numpy array, a torch tensor or a list of them, got {type(raw_speech)}")
+            raise TypeError(
+                f"Expected audio as a numpy array, a torch tensor or a list of them, got {type(raw_speech)}"
+            )
         waveforms = []
         for index, clip in enumerate(clips):
             where = f"clip {index} of {len(clips)}" if len(clips) > 1 else "the audio"
@@ -279,7 +283,9 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         trimmed = waveforms.gather(1, gather) * (positions < new_lengths[:, None])
         return trimmed[:, : int(new_lengths.max())], new_lengths
 
-    def band_statistics(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def band_statistics(
+        self, waveforms: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-band sum, sum of squares and frame count of the log-Mel of real frames, to accumulate the
         training-set statistics that `normalization="global"` stores in `mean` and `std`."""
         log_mel, frames = self._log_mel(waveforms.float(), lengths.to(waveforms.device))
@@ -330,7 +336,9 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         extra = (frames - self.chunk_length).clamp_min(0)
         return 1 + torch.div(extra + self.chunk_stride - 1, self.chunk_stride, rounding_mode="floor")
 
-    def _chunk(self, log_mel: torch.Tensor, frames: torch.Tensor, max_chunks: int | None = None) -> dict[str, torch.Tensor]:
+    def _chunk(
+        self, log_mel: torch.Tensor, frames: torch.Tensor, max_chunks: int | None = None
+    ) -> dict[str, torch.Tensor]:
         """Cuts (batch, bands, frames) into (batch, chunks, bands, chunk_length) with a chunk mask."""
         n_chunks = self.num_chunks(frames)
         max_chunks = int(n_chunks.max()) if max_chunks is None else max_chunks
@@ -344,7 +352,9 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         return {"input_values": chunks.contiguous(), "chunk_mask": chunk_mask}
 
     @torch.no_grad()
-    def log_mel_spectrogram(self, raw_speech: np.ndarray | torch.Tensor, trim_silence: bool | None = None) -> np.ndarray:
+    def log_mel_spectrogram(
+        self, raw_speech: np.ndarray | torch.Tensor, trim_silence: bool | None = None
+    ) -> np.ndarray:
         """The log-Mel in dB (bands, frames) that one clip's chunks are cut from: trimmed, floored, not yet
         normalised. For plots; its frame `i` is at `i * hop_length / sampling_rate` seconds, the time base
         of `chunk_seconds`."""

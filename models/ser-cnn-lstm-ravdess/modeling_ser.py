@@ -152,8 +152,9 @@ class SerConvBlock(nn.Module):
         if x.shape[1] == 1:  # one channel: strides that say channels-last, so the convolution picks that layout
             x = x.contiguous().as_strided(x.shape, (x.shape[2] * x.shape[3], 1, x.shape[3], 1))
         x = x.contiguous(memory_format=torch.channels_last)
-        x = nn.functional.conv2d(x, self.conv.weight.contiguous(memory_format=torch.channels_last), self.conv.bias,
-                                 padding=self.conv.padding)
+        x = nn.functional.conv2d(
+            x, self.conv.weight.contiguous(memory_format=torch.channels_last), self.conv.bias, padding=self.conv.padding
+        )
         with torch.no_grad():  # batch statistics; their gradient is part of the Function's backward
             mean, var, count = _channel_moments(x.detach())
         _update_running_stats(norm, mean, var, count)
@@ -354,7 +355,9 @@ def _chunk_lengths(
     else:
         mask = chunk_mask.to(device=input_values.device).bool()
         if mask.shape != input_values.shape[:2]:
-            raise ValueError(f"chunk_mask shape {tuple(mask.shape)} does not match input_values {tuple(input_values.shape[:2])}")
+            raise ValueError(
+                f"chunk_mask shape {tuple(mask.shape)} does not match input_values {tuple(input_values.shape[:2])}"
+            )
     lengths = mask.sum(-1)
     if check_empty and bool((lengths == 0).any()):
         raise ValueError("every clip needs at least one real chunk (a row of chunk_mask is all zeros)")
@@ -372,7 +375,9 @@ class SerModel(SerPreTrainedModel):
         super().__init__(config)
         self.chunk_encoder = SerChunkEncoder(config)
         self.lstm = (
-            SerMaskedLSTM(config.chunk_feature_size, config.lstm_hidden_size, config.lstm_num_layers, config.bidirectional)
+            SerMaskedLSTM(
+                config.chunk_feature_size, config.lstm_hidden_size, config.lstm_num_layers, config.bidirectional
+            )
             if config.use_lstm
             else None
         )

@@ -82,9 +82,7 @@ def add_noise(
         noise = torch.randn_like(waveforms) if noise_type == "awgn" else torch.rand_like(waveforms) * 2 - 1
     else:
         draw = torch.randn if noise_type == "awgn" else lambda *s, **k: torch.rand(*s, **k) * 2 - 1
-        noise = torch.stack(
-            [draw(waveforms.shape[1], generator=g, device=waveforms.device) for g in generators]
-        )
+        noise = torch.stack([draw(waveforms.shape[1], generator=g, device=waveforms.device) for g in generators])
     mask = torch.arange(waveforms.shape[1], device=waveforms.device) < lengths[:, None]
     noisy = AF.add_noise(waveforms, noise * mask, snr_db.to(waveforms.dtype), lengths)
     return noisy * mask
@@ -118,7 +116,9 @@ class WaveformAugmenter:
         out = waveforms.clone()
         index = _on_device(torch.tensor(noisy_rows), device)
         gens = [_generator(device, self.seed, noise_epoch, int(rows[i]), int(copies[i])) for i in noisy_rows]
-        draws = torch.stack([torch.rand(8 if cfg.speed_perturb or cfg.channel_prob else 3, generator=g, device=device) for g in gens])
+        draws = torch.stack(
+            [torch.rand(8 if cfg.speed_perturb or cfg.channel_prob else 3, generator=g, device=device) for g in gens]
+        )
         # columns: snr, gain, shift (the only three drawn without speed or channel changes, so that
         # the noise of older runs stays the same), speed, channel on/off, equaliser seed, band limit, room
         wave, lens = waveforms[index], lengths[index]
@@ -159,7 +159,6 @@ class WaveformAugmenter:
         out[rows] = masked
         return out
 
-
     def crop(self, features: dict) -> dict:
         """A random window of at most `crop_chunks` consecutive chunks of every clip (a new one each
         step): the model sees parts of each recording in new company instead of the whole one each time."""
@@ -176,7 +175,9 @@ class WaveformAugmenter:
         return {**features, "input_values": gathered, "chunk_mask": keep.long()}
 
 
-def change_speed(waveforms: torch.Tensor, lengths: torch.Tensor, factors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def change_speed(
+    waveforms: torch.Tensor, lengths: torch.Tensor, factors: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Plays each clip `factors[i]` times faster (pitch and tempo together) by linear interpolation;
     returns the new batch and lengths. Speeding up by up to 1.5 folds at most the top third of the band
     back without an anti-alias filter: little speech energy lives there."""
@@ -186,14 +187,18 @@ def change_speed(waveforms: torch.Tensor, lengths: torch.Tensor, factors: torch.
     left = source.floor().long()
     frac = (source - left).to(waveforms.dtype)
     last = (lengths - 1)[:, None]
-    left, right = left.clamp_max(last).clamp_max(waveforms.shape[1] - 1), (left + 1).clamp_max(last).clamp_max(waveforms.shape[1] - 1)
+    left, right = (
+        left.clamp_max(last).clamp_max(waveforms.shape[1] - 1),
+        (left + 1).clamp_max(last).clamp_max(waveforms.shape[1] - 1),
+    )
     out = waveforms.gather(1, left) * (1 - frac) + waveforms.gather(1, right) * frac
     positions = torch.arange(width, device=waveforms.device)
     return out * (positions < new_lengths[:, None]), new_lengths
 
 
-def channel_filter(waveforms: torch.Tensor, lengths: torch.Tensor, active: torch.Tensor, draws: torch.Tensor,
-                   sample_rate: int = 16000) -> torch.Tensor:
+def channel_filter(
+    waveforms: torch.Tensor, lengths: torch.Tensor, active: torch.Tensor, draws: torch.Tensor, sample_rate: int = 16000
+) -> torch.Tensor:
     """Another microphone and room for the `active` clips, from three uniform draws per clip:
     a smooth random equaliser (+-6 dB over a few bands), a band limit between 3.4 kHz (telephone) and
     the Nyquist frequency, and a synthetic room (decaying noise, RT60 0.1-0.6 s, mixed in at random

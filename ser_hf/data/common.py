@@ -43,9 +43,9 @@ def build_dataset(records: list[dict], label_names: list[str]):
     for record in records:
         record = {**defaults, **record}
         rows["audio"].append({"path": record["path"], "bytes": None})
-        for name in rows:
+        for name, column in rows.items():
             if name != "audio":
-                rows[name].append(record[name])
+                column.append(record[name])
     return datasets.Dataset.from_dict(rows, features=dataset_features(label_names))
 
 
@@ -62,8 +62,13 @@ def _source_key(dataset, extra: dict) -> str:
     return digest.hexdigest()[:20]
 
 
-def decode_waveforms(dataset, extractor, cache_dir: str | os.PathLike | None = None, num_proc: int | None = None,
-                     skip_errors: bool = False):
+def decode_waveforms(
+    dataset,
+    extractor,
+    cache_dir: str | os.PathLike | None = None,
+    num_proc: int | None = None,
+    skip_errors: bool = False,
+):
     """Adds `waveform` (mono float32 at the extractor's rate, silence trimmed as the extractor trims it)
     and `num_samples`, cached on disk by `datasets` so later runs skip decoding.
 
@@ -104,8 +109,15 @@ def decode_waveforms(dataset, extractor, cache_dir: str | os.PathLike | None = N
             samples = trimmed[0, : int(lengths[0])].numpy()
         return {"waveform": samples, "num_samples": samples.size, **({"error": None} if skip_errors else {})}
 
-    settings = {"rate": extractor.sampling_rate, "trim": extractor.trim_silence, "top_db": extractor.trim_top_db,
-                "win": extractor.win_length, "hop": extractor.hop_length, "version": 2, "skip_errors": skip_errors}
+    settings = {
+        "rate": extractor.sampling_rate,
+        "trim": extractor.trim_silence,
+        "top_db": extractor.trim_top_db,
+        "win": extractor.win_length,
+        "hop": extractor.hop_length,
+        "version": 2,
+        "skip_errors": skip_errors,
+    }
     kwargs = {}
     if cache_dir is not None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)

@@ -26,10 +26,25 @@ from .common import CorpusError, build_dataset
 logger = logging.getLogger(__name__)
 AUDIO_SUFFIXES = (".wav", ".flac")
 
-SAVEE_EMOTIONS = {"a": "angry", "d": "disgust", "f": "fearful", "h": "happy", "n": "neutral", "sa": "sad", "su": "surprised"}
+SAVEE_EMOTIONS = {
+    "a": "angry",
+    "d": "disgust",
+    "f": "fearful",
+    "h": "happy",
+    "n": "neutral",
+    "sa": "sad",
+    "su": "surprised",
+}
 SAVEE_SPEAKERS = {"DC": 1, "JE": 2, "JK": 3, "KL": 4}
-TESS_EMOTIONS = {"angry": "angry", "disgust": "disgust", "fear": "fearful", "happy": "happy", "neutral": "neutral",
-                 "ps": "surprised", "sad": "sad"}
+TESS_EMOTIONS = {
+    "angry": "angry",
+    "disgust": "disgust",
+    "fear": "fearful",
+    "happy": "happy",
+    "neutral": "neutral",
+    "ps": "surprised",
+    "sad": "sad",
+}
 TESS_SPEAKERS = {"OAF": 1, "YAF": 2}
 CREMA_EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fearful", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
 EMODB_EMOTIONS = {"W": "angry", "E": "disgust", "A": "fearful", "F": "happy", "N": "neutral", "T": "sad", "L": None}
@@ -41,8 +56,12 @@ def _savee(path: Path):
     speaker = (match.group(1) if match else None) or path.parent.name
     if not match or speaker not in SAVEE_SPEAKERS:
         return None
-    return {"emotion": SAVEE_EMOTIONS[match.group(2)], "actor": SAVEE_SPEAKERS[speaker], "gender": "male",
-            "statement": int(match.group(3))}
+    return {
+        "emotion": SAVEE_EMOTIONS[match.group(2)],
+        "actor": SAVEE_SPEAKERS[speaker],
+        "gender": "male",
+        "statement": int(match.group(3)),
+    }
 
 
 def _tess(path: Path):
@@ -66,8 +85,11 @@ def _emodb(path: Path):
     if not match:
         return None
     speaker = int(match.group(1))
-    return {"emotion": EMODB_EMOTIONS[match.group(3)], "actor": speaker,
-            "gender": "male" if speaker in EMODB_MALE else "female"}
+    return {
+        "emotion": EMODB_EMOTIONS[match.group(3)],
+        "actor": speaker,
+        "gender": "male" if speaker in EMODB_MALE else "female",
+    }
 
 
 PARSERS = {"savee": _savee, "tess": _tess, "crema-d": _crema, "emodb": _emodb}
@@ -98,8 +120,9 @@ def load_corpus(name: str, source: str | os.PathLike | None = None, report: dict
         if emotion is None:
             left_out.append(str(path))
             continue
-        records.append({"path": str(path), "id": f"{name}/{path.stem}", "corpus": name,
-                        "label": EMOTIONS.index(emotion), **meta})
+        records.append(
+            {"path": str(path), "id": f"{name}/{path.stem}", "corpus": name, "label": EMOTIONS.index(emotion), **meta}
+        )
     if report is not None:
         report.update(unmapped_class=left_out, unrecognised_name=unrecognised)
     if not records:

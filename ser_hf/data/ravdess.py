@@ -40,7 +40,9 @@ def parse_name(name: str) -> dict:
         raise ValueError(f"{name}: not a RAVDESS file name (expected 03-01-EE-II-SS-RR-AA.wav or .flac)")
     modality, channel, emotion, intensity, statement, repetition, actor = (int(g) for g in match.groups()[:7])
     if modality != 3 or channel != 1:
-        raise ValueError(f"{name}: modality {modality:02d} / vocal channel {channel:02d} is not audio-only speech (03-01)")
+        raise ValueError(
+            f"{name}: modality {modality:02d} / vocal channel {channel:02d} is not audio-only speech (03-01)"
+        )
     checks = [
         (1 <= emotion <= 8, f"emotion code {emotion:02d} is not 01..08"),
         (intensity in (1, 2), f"intensity code {intensity:02d} is not 01 or 02"),
@@ -75,8 +77,11 @@ def ravdess_records(paths: list[str], strict: bool = False) -> list[dict]:
             continue
         records.append({"path": str(path), "id": Path(path).stem, "corpus": "ravdess", **meta})
     if invalid:
-        logger.warning(f"skipped {len(invalid)} file(s) named like RAVDESS recordings but with invalid codes: "
-                       + "; ".join(invalid[:5]) + (" ..." if len(invalid) > 5 else ""))
+        logger.warning(
+            f"skipped {len(invalid)} file(s) named like RAVDESS recordings but with invalid codes: "
+            + "; ".join(invalid[:5])
+            + (" ..." if len(invalid) > 5 else "")
+        )
     return records
 
 
@@ -115,8 +120,8 @@ def md5sum(path: Path) -> str:
 
 def download_zip(cache_dir: Path) -> Path:
     """Downloads the Zenodo zip into `cache_dir` and verifies its md5; a clear error when offline."""
-    from huggingface_hub import constants
     import requests
+    from huggingface_hub import constants
 
     target = cache_dir / ZIP_NAME
     if target.exists() and md5sum(target) == ZENODO_MD5:
@@ -133,8 +138,7 @@ def download_zip(cache_dir: Path) -> Path:
             response.raise_for_status()
             cache_dir.mkdir(parents=True, exist_ok=True)
             with open(partial, "wb") as handle:
-                for block in response.iter_content(1 << 20):
-                    handle.write(block)
+                handle.writelines(response.iter_content(1 << 20))
     except requests.RequestException as error:
         raise CorpusError(f"cannot download RAVDESS from Zenodo ({error}); {advice}") from None
     if md5sum(partial) != ZENODO_MD5:
@@ -150,7 +154,9 @@ def default_cache_dir() -> Path:
     return Path(constants.HF_HOME) / "ser_hf"
 
 
-def load_ravdess(source: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None, strict: bool = False):
+def load_ravdess(
+    source: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None, strict: bool = False
+):
     """RAVDESS speech as a `datasets.Dataset` with columns audio, label, actor, gender, intensity,
     statement, repetition, corpus and id.
 
@@ -179,7 +185,7 @@ def _from_hub(repo_id: str):
 
     try:
         dataset = datasets.load_dataset(repo_id, split="train")
-    except Exception as error:  # datasets raises many types for missing / offline repos
+    except Exception as error:  # noqa: BLE001 (datasets raises many types for missing / offline repos)
         raise CorpusError(f"could not load the Hub dataset {repo_id!r}: {error}") from None
     if "label" in dataset.column_names and "actor" in dataset.column_names:
         return dataset

@@ -97,8 +97,8 @@ def paper_split(dataset, seed: int = 0, fractions=(0.8, 0.1, 0.1), strict: bool 
     for label in sorted(by_label):
         group_rows = list(by_label[label].values())
         order = rng.permutation(len(group_rows))
-        n_test = int(round(fractions[2] * len(order)))
-        n_val = int(round(fractions[1] * len(order)))
+        n_test = round(fractions[2] * len(order))
+        n_val = round(fractions[1] * len(order))
         for position, index in enumerate(order):
             target = test if position < n_test else validation if position < n_test + n_val else train
             target.extend(group_rows[index])
@@ -125,9 +125,12 @@ def actor_split(dataset, validation_actors, test_actors) -> Split:
         part = "test" if actor in test_actors else "validation" if actor in validation_actors else "train"
         parts[part].append(row)
     return Split(
-        parts["train"], parts["validation"], parts["test"],
+        parts["train"],
+        parts["validation"],
+        parts["test"],
         f"speaker-independent: validation actors {list(validation_actors)}, test actors {list(test_actors)}",
-        validation_actors, test_actors,
+        validation_actors,
+        test_actors,
     )
 
 
@@ -151,7 +154,9 @@ def actor_folds(dataset, num_folds: int = 6) -> list[tuple[int, ...]]:
     """Actors dealt into `num_folds` folds, females and males spread evenly (RAVDESS: 2 + 2 per fold)."""
     female, male = _actors_by_gender(dataset)
     if len(female) + len(male) < num_folds:
-        raise ValueError(f"{num_folds} actor folds need at least {num_folds} actors; this corpus has {len(female) + len(male)}")
+        raise ValueError(
+            f"{num_folds} actor folds need at least {num_folds} actors; this corpus has {len(female) + len(male)}"
+        )
     folds: list[list[int]] = [[] for _ in range(num_folds)]
     for i, actor in enumerate(female):
         folds[i % num_folds].append(actor)

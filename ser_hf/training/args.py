@@ -8,7 +8,9 @@ from typing import Literal
 
 @dataclass
 class ModelArguments:
-    model: Literal[1, 2] = field(default=2, metadata={"help": "1: CNN-LSTM, 2: CNN-BiLSTM-attention (the paper's models)"})
+    model: Literal[1, 2] = field(
+        default=2, metadata={"help": "1: CNN-LSTM, 2: CNN-BiLSTM-attention (the paper's models)"}
+    )
     use_lstm: bool = field(default=True, metadata={"help": "False: the 'no LSTM' ablation"})
     bidirectional: bool | None = field(default=None, metadata={"help": "override the model's LSTM direction"})
     use_attention: bool | None = field(default=None, metadata={"help": "override the model's attention"})
@@ -21,12 +23,16 @@ class ModelArguments:
 class DataArguments:
     data: str | None = field(
         default=None,
-        metadata={"help": "RAVDESS folder, its Zenodo zip, or a Hub dataset id; default $SER_HF_RAVDESS_DIR, else Zenodo"},
+        metadata={
+            "help": "RAVDESS folder, its Zenodo zip, or a Hub dataset id; default $SER_HF_RAVDESS_DIR, else Zenodo"
+        },
     )
     split: Literal["paper", "paper-strict", "speaker", "actor-kfold"] = field(
         default="speaker",
-        metadata={"help": "paper: 80/10/10 by recording; paper-strict: repetitions of a sentence in one part; "
-                          "speaker: held-out actors; actor-kfold: 6 folds of 4 actors (--fold)"},
+        metadata={
+            "help": "paper: 80/10/10 by recording; paper-strict: repetitions of a sentence in one part; "
+            "speaker: held-out actors; actor-kfold: 6 folds of 4 actors (--fold)"
+        },
     )
     fold: int = field(default=0, metadata={"help": "test fold of actor-kfold"})
     num_folds: int = field(default=6)
@@ -39,8 +45,12 @@ class DataArguments:
 
 @dataclass
 class AugmentArguments:
-    noise_mode: Literal["none", "copies", "fresh"] = field(default="fresh", metadata={"help": "none | copies (N fixed noisy copies) | fresh (new noise each epoch)"})
-    noise_type: Literal["awgn", "uniform"] = field(default="awgn", metadata={"help": "white noise: Gaussian (awgn) or uniform"})
+    noise_mode: Literal["none", "copies", "fresh"] = field(
+        default="fresh", metadata={"help": "none | copies (N fixed noisy copies) | fresh (new noise each epoch)"}
+    )
+    noise_type: Literal["awgn", "uniform"] = field(
+        default="awgn", metadata={"help": "white noise: Gaussian (awgn) or uniform"}
+    )
     noise_copies: int = field(default=1, metadata={"help": "noisy copies per training file, next to the clean one"})
     snr_min: float = field(default=15.0)
     snr_max: float = field(default=30.0)
@@ -48,12 +58,19 @@ class AugmentArguments:
     max_shift_seconds: float = field(default=0.0, metadata={"help": "random circular time shift on noisy copies"})
     freq_mask_param: int = field(default=16, metadata={"help": "SpecAugment frequency mask width (0: off)"})
     time_mask_param: int = field(default=24, metadata={"help": "SpecAugment time mask width in frames (0: off)"})
-    speed_perturb: float = field(default=0.1, metadata={"help": "noisy copies play up to this much faster or slower (0.1: x0.9-1.1)"})
-    channel_prob: float = field(
-        default=0.5, metadata={"help": "share of noisy copies heard through another channel: random equaliser, band limit, room"}
+    speed_perturb: float = field(
+        default=0.1, metadata={"help": "noisy copies play up to this much faster or slower (0.1: x0.9-1.1)"}
     )
-    crop_chunks: int = field(default=3, metadata={"help": "train on a random window of this many consecutive chunks per clip (0: all)"})
-    mixup_alpha: float = field(default=0.4, metadata={"help": "mixup of two clips' chunks, weight ~ Beta(alpha, alpha) (0: off)"})
+    channel_prob: float = field(
+        default=0.5,
+        metadata={"help": "share of noisy copies heard through another channel: random equaliser, band limit, room"},
+    )
+    crop_chunks: int = field(
+        default=3, metadata={"help": "train on a random window of this many consecutive chunks per clip (0: all)"}
+    )
+    mixup_alpha: float = field(
+        default=0.4, metadata={"help": "mixup of two clips' chunks, weight ~ Beta(alpha, alpha) (0: off)"}
+    )
 
 
 @dataclass
@@ -61,8 +78,10 @@ class TrainArguments:
     output_dir: str = field(metadata={"help": "the Hub-ready model folder to write"})
     recipe: Literal["ours", "paper"] = field(
         default="ours",
-        metadata={"help": "ours: the defaults shown here; paper: the paper's literal settings (see RECIPES) for every "
-                          "option not given on the command line"},
+        metadata={
+            "help": "ours: the defaults shown here; paper: the paper's literal settings (see RECIPES) for every "
+            "option not given on the command line"
+        },
     )
     epochs: int = field(default=200)
     batch_size: int = field(default=32)
@@ -71,20 +90,29 @@ class TrainArguments:
     learning_rate: float = field(default=1e-3)
     momentum: float = field(default=0.9, metadata={"help": "SGD momentum"})
     weight_decay: float = field(default=0.05)
-    lr_scheduler: str = field(default="cosine", metadata={"help": "a transformers scheduler name: cosine, linear, constant, ..."})
+    lr_scheduler: str = field(
+        default="cosine", metadata={"help": "a transformers scheduler name: cosine, linear, constant, ..."}
+    )
     warmup_ratio: float = field(default=0.05)
     max_grad_norm: float = field(default=5.0)
     label_smoothing: float = field(default=0.0)
-    ema_decay: float = field(default=0.998, metadata={"help": "evaluate and save an exponential moving average of the weights (0: off)"})
+    ema_decay: float = field(
+        default=0.998, metadata={"help": "evaluate and save an exponential moving average of the weights (0: off)"}
+    )
     seed: int = field(default=42)
     normalization: Literal["utterance", "global"] = field(
-        default="utterance", metadata={"help": "utterance (each clip on its own) | global (training-set statistics stored with the model)"}
+        default="utterance",
+        metadata={"help": "utterance (each clip on its own) | global (training-set statistics stored with the model)"},
     )
     bn_recalibration_samples: int = field(
         default=1024,
-        metadata={"help": "clean training clips used to re-estimate BatchNorm statistics without dropout before each evaluation (0: off)"},
+        metadata={
+            "help": "clean training clips used to re-estimate BatchNorm statistics without dropout before each evaluation (0: off)"
+        },
     )
-    early_stopping_patience: int = field(default=0, metadata={"help": "epochs without validation gain before stopping (0: off)"})
+    early_stopping_patience: int = field(
+        default=0, metadata={"help": "epochs without validation gain before stopping (0: off)"}
+    )
     metric_for_best_model: Literal["accuracy", "macro_f1", "uar", "loss"] = field(default="accuracy")
     resume: bool = field(default=False, metadata={"help": "continue the run saved in output_dir"})
     overwrite_output_dir: bool = field(default=False)
@@ -92,22 +120,30 @@ class TrainArguments:
     hub_model_id: str | None = field(default=None, metadata={"help": "repo id named in the model card"})
     training_path: Literal["auto", "fused", "eager", "static"] = field(
         default="auto",
-        metadata={"help": "how training steps run (same results): fused kernels (CPU), eager modules (reference), "
-                          "static shapes (compiled, GPU); auto: fused on the CPU, static on a GPU"},
+        metadata={
+            "help": "how training steps run (same results): fused kernels (CPU), eager modules (reference), "
+            "static shapes (compiled, GPU); auto: fused on the CPU, static on a GPU"
+        },
     )
     cache_features: bool = field(
         default=True,
-        metadata={"help": "compute the Mel chunks of clean recordings and of fixed noisy copies once and keep them "
-                          "(on the training device; about 0.6 GB for the paper split with 2 copies)"},
+        metadata={
+            "help": "compute the Mel chunks of clean recordings and of fixed noisy copies once and keep them "
+            "(on the training device; about 0.6 GB for the paper split with 2 copies)"
+        },
     )
     cuda_sync_debug: Literal["off", "warn", "error"] = field(
         default="off",
-        metadata={"help": "torch.cuda.set_sync_debug_mode during training steps: warn or fail on every host synchronisation"},
+        metadata={
+            "help": "torch.cuda.set_sync_debug_mode during training steps: warn or fail on every host synchronisation"
+        },
     )
     torch_compile: Literal["auto", "no", "default", "reduce-overhead", "max-autotune"] = field(
         default="auto",
-        metadata={"help": "torch.compile mode of the training forward (needs static shapes); auto: "
-                          "reduce-overhead (CUDA graphs) on a GPU, no on the CPU"},
+        metadata={
+            "help": "torch.compile mode of the training forward (needs static shapes); auto: "
+            "reduce-overhead (CUDA graphs) on a GPU, no on the CPU"
+        },
     )
 
 
@@ -151,8 +187,9 @@ def apply_recipe(groups: tuple, given: set[str]) -> None:
                 setattr(group, name, value)
 
 
-def check_arguments(model_args: ModelArguments, data_args: DataArguments, aug_args: AugmentArguments,
-                    train_args: TrainArguments) -> None:
+def check_arguments(
+    model_args: ModelArguments, data_args: DataArguments, aug_args: AugmentArguments, train_args: TrainArguments
+) -> None:
     """Raises ValueError for option values that cannot work, before any work starts (no folder is
     created, no data read)."""
     from dataclasses import asdict
@@ -162,8 +199,14 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments, aug_ar
     from ..data.augment import AugmentConfig
     from ..paths import check_output_path
 
-    at_least = {"epochs": 1, "batch_size": 1, "eval_batch_size": 1, "save_every": 1, "bn_recalibration_samples": 0,
-                "early_stopping_patience": 0}
+    at_least = {
+        "epochs": 1,
+        "batch_size": 1,
+        "eval_batch_size": 1,
+        "save_every": 1,
+        "bn_recalibration_samples": 0,
+        "early_stopping_patience": 0,
+    }
     for name, low in at_least.items():
         if getattr(train_args, name) < low:
             raise ValueError(f"--{name} must be at least {low}, got {getattr(train_args, name)}")
@@ -178,7 +221,9 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments, aug_ar
     if train_args.lr_scheduler not in schedulers:
         raise ValueError(f"--lr_scheduler must be one of {', '.join(schedulers)}, got {train_args.lr_scheduler!r}")
     if data_args.num_folds < 2 or not 0 <= data_args.fold < data_args.num_folds:
-        raise ValueError(f"need --num_folds >= 2 and 0 <= --fold < --num_folds, got fold {data_args.fold} of {data_args.num_folds}")
+        raise ValueError(
+            f"need --num_folds >= 2 and 0 <= --fold < --num_folds, got fold {data_args.fold} of {data_args.num_folds}"
+        )
     if model_args.lstm_hidden_size < 1:
         raise ValueError(f"--lstm_hidden_size must be at least 1, got {model_args.lstm_hidden_size}")
     AugmentConfig(**asdict(aug_args))  # its own checks (SNR range, copies, probabilities)

@@ -27,7 +27,7 @@ class WaveformBank:
         self.static_shapes = False
 
     @classmethod
-    def from_dataset(cls, dataset, device="cpu") -> "WaveformBank":
+    def from_dataset(cls, dataset, device="cpu") -> WaveformBank:
         table = dataset.select_columns(["waveform", "label"]).with_format("numpy")
         return cls(list(table["waveform"]), [int(label) for label in table["label"]], device)
 
@@ -65,7 +65,14 @@ class FeatureCache:
     def fill(self, keys: list[tuple[int, int]], bank: WaveformBank, extractor, augmenter, epoch: int) -> None:
         for row, copy in keys:
             if (row, copy) not in self.chunks:
-                features = _extract({"rows": torch.tensor([row]), "copies": torch.tensor([copy])}, bank, extractor, augmenter, epoch, None)
+                features = _extract(
+                    {"rows": torch.tensor([row]), "copies": torch.tensor([copy])},
+                    bank,
+                    extractor,
+                    augmenter,
+                    epoch,
+                    None,
+                )
                 self.chunks[row, copy] = features["input_values"][0, : int(features["chunk_mask"][0].sum())].clone()
 
 
@@ -76,10 +83,14 @@ def _extract(batch: dict, bank: WaveformBank, extractor, augmenter, epoch: int, 
     if augmenter is not None:
         waveforms, lengths = augmenter(waveforms, lengths, rows, copies, epoch)
     with torch.autocast(device_type=waveforms.device.type, enabled=False):
-        return extractor.extract_batch(waveforms, lengths, trim_silence=False, num_chunks=num_chunks)  # trimmed when decoded
+        return extractor.extract_batch(
+            waveforms, lengths, trim_silence=False, num_chunks=num_chunks
+        )  # trimmed when decoded
 
 
-def features_for(batch: dict, bank: WaveformBank, extractor, augmenter=None, epoch: int = 0, cache: FeatureCache | None = None):
+def features_for(
+    batch: dict, bank: WaveformBank, extractor, augmenter=None, epoch: int = 0, cache: FeatureCache | None = None
+):
     """Waveforms of the batch's rows -> augmentation (training) -> Mel chunks, all on the bank's device.
 
     `batch` holds host tensors `rows` and `copies` (see `collate`); returns the model inputs and labels.
@@ -87,7 +98,11 @@ def features_for(batch: dict, bank: WaveformBank, extractor, augmenter=None, epo
     """
     rows, copies = batch["rows"], batch["copies"]
     labels = bank.labels[rows.to(bank.labels.device, non_blocking=True)]
-    num_chunks = int(extractor.num_chunks(torch.tensor(bank.max_length // extractor.hop_length + 1))) if bank.static_shapes else None
+    num_chunks = (
+        int(extractor.num_chunks(torch.tensor(bank.max_length // extractor.hop_length + 1)))
+        if bank.static_shapes
+        else None
+    )
     keys = list(zip(rows.tolist(), copies.tolist()))
     fixed = [augmenter is None or augmenter.is_fixed(copy) for _, copy in keys]
     if cache is None or not any(fixed):

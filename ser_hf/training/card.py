@@ -36,8 +36,11 @@ def _parameters(output_dir: Path) -> str:
     from safetensors import safe_open
 
     with safe_open(Path(output_dir) / "model.safetensors", "pt") as handle:
-        total = sum(math.prod(handle.get_slice(k).get_shape()) for k in handle.keys()
-                    if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
+        total = sum(
+            math.prod(handle.get_slice(k).get_shape())
+            for k in handle.keys()  # noqa: SIM118 (a safetensors handle, not a dict)
+            if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))
+        )
     return f"{total:,}"
 
 
@@ -70,11 +73,22 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
     model_name = output_dir.name
     split_name = summary["split"]
     repo_id = arguments["train"].get("hub_model_id") or model_name
-    eval_results = [
-        EvalResult(task_type="audio-classification", dataset_type="ravdess", dataset_name=f"RAVDESS speech ({split_name})",
-                   dataset_split=part, metric_type=metric, metric_name=f"{part} {key}", metric_value=round(measured[key], 4))
-        for metric, key in (("accuracy", "accuracy"), ("f1", "macro_f1"))
-    ] if measured else None
+    eval_results = (
+        [
+            EvalResult(
+                task_type="audio-classification",
+                dataset_type="ravdess",
+                dataset_name=f"RAVDESS speech ({split_name})",
+                dataset_split=part,
+                metric_type=metric,
+                metric_name=f"{part} {key}",
+                metric_value=round(measured[key], 4),
+            )
+            for metric, key in (("accuracy", "accuracy"), ("f1", "macro_f1"))
+        ]
+        if measured
+        else None
+    )
     data = ModelCardData(
         library_name="transformers",
         pipeline_tag="audio-classification",
@@ -89,14 +103,38 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
     labels = summary["labels"]
     per = measured["per_class"] if measured else None
-    per_class = [{"label": label, "precision": per["precision"][i], "recall": per["recall"][i], "f1": per["f1"][i],
-                  "support": per["support"][i]} for i, label in enumerate(labels)] if per else []
+    per_class = (
+        [
+            {
+                "label": label,
+                "precision": per["precision"][i],
+                "recall": per["recall"][i],
+                "f1": per["f1"][i],
+                "support": per["support"][i],
+            }
+            for i, label in enumerate(labels)
+        ]
+        if per
+        else []
+    )
     augmentation = arguments["augment"]
-    noise = "none" if augmentation["noise_mode"] == "none" else (
-        f"{augmentation['noise_type']} noise at {augmentation['snr_min']:g}-{augmentation['snr_max']:g} dB SNR, "
-        + (f"{augmentation['noise_copies']} noisy copies per file" if augmentation["noise_mode"] == "copies" else "fresh every epoch"))
-    held_out = (f"actors {', '.join(map(str, summary['test_actors']))}, never heard in training"
-                if summary.get("test_actors") else split_name)
+    noise = (
+        "none"
+        if augmentation["noise_mode"] == "none"
+        else (
+            f"{augmentation['noise_type']} noise at {augmentation['snr_min']:g}-{augmentation['snr_max']:g} dB SNR, "
+            + (
+                f"{augmentation['noise_copies']} noisy copies per file"
+                if augmentation["noise_mode"] == "copies"
+                else "fresh every epoch"
+            )
+        )
+    )
+    held_out = (
+        f"actors {', '.join(map(str, summary['test_actors']))}, never heard in training"
+        if summary.get("test_actors")
+        else split_name
+    )
     card = ModelCard.from_template(
         data,
         template_str=template_text("ser_model_card.md"),
@@ -121,7 +159,8 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
         command=summary["command"],
         part=part,
         held_out=held_out,
-        measured=measured or {"accuracy": float("nan"), "macro_f1": float("nan"), "uar": float("nan"), "num_samples": 0},
+        measured=measured
+        or {"accuracy": float("nan"), "macro_f1": float("nan"), "uar": float("nan"), "num_samples": 0},
         per_class=per_class,
         calibration=_calibration(summary.get("calibration")),
     )

@@ -8,9 +8,8 @@ import sys
 def parse(argv: list[str] | None = None):
     from transformers import HfArgumentParser
 
-    from .args import AugmentArguments, DataArguments, ModelArguments, TrainArguments, apply_recipe, check_arguments
-
     from ..cli import one_line_errors
+    from .args import AugmentArguments, DataArguments, ModelArguments, TrainArguments, apply_recipe, check_arguments
 
     parser = HfArgumentParser((ModelArguments, DataArguments, AugmentArguments, TrainArguments))
     parser.prog = "ser-hf train"

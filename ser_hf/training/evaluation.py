@@ -19,8 +19,9 @@ def shared_label_map(model_labels: dict[int, str], corpus_labels: list[str]) -> 
     return {i: by_name[name] for i, name in enumerate(corpus_labels) if name in by_name}
 
 
-def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int = 64, device: str = "cpu",
-                   classes: str = "shared") -> dict:
+def evaluate_model(
+    model, extractor, dataset, rows: list[int], batch_size: int = 64, device: str = "cpu", classes: str = "shared"
+) -> dict:
     """Metrics of `model` on `rows` of `dataset` (a corpus dataset), scored on the classes both name.
 
     `classes="shared"` takes the argmax over the shared classes only (the cross-corpus convention);
@@ -45,7 +46,9 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
     mapping = {k: v for k, v in shared_label_map(model.config.id2label, corpus_labels).items() if k in present}
     kept = [r for r in rows if labels[r] in mapping]
     if not kept:
-        raise ValueError(f"the corpus shares no class with the model ({corpus_labels} vs {list(model.config.id2label.values())})")
+        raise ValueError(
+            f"the corpus shares no class with the model ({corpus_labels} vs {list(model.config.id2label.values())})"
+        )
     paths = [audio.get("path") or row_id for audio, row_id in zip(dataset["audio"], dataset["id"])]
     unmapped = [paths[r] for r in rows if labels[r] not in mapping]
     subset = dataset.select(kept)
@@ -81,20 +84,34 @@ def evaluate_model(model, extractor, dataset, rows: list[int], batch_size: int =
 def build_parser() -> argparse.ArgumentParser:
     from ..cli import OneLineErrorParser
 
-    parser = OneLineErrorParser(prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix")
+    parser = OneLineErrorParser(
+        prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix"
+    )
     parser.add_argument("--model", required=True, help="model folder or Hub repo id")
-    parser.add_argument("--data", default=None, help="corpus folder (RAVDESS also: zip or Hub dataset id; default $SER_HF_RAVDESS_DIR)")
-    parser.add_argument("--corpus", default="ravdess", help="ravdess | savee | tess | crema-d | emodb (scored on the classes shared with the model)")
-    parser.add_argument("--split", default="speaker", choices=[*SPLITS, "all"], help="the training run's split, or all rows")
+    parser.add_argument(
+        "--data", default=None, help="corpus folder (RAVDESS also: zip or Hub dataset id; default $SER_HF_RAVDESS_DIR)"
+    )
+    parser.add_argument(
+        "--corpus",
+        default="ravdess",
+        help="ravdess | savee | tess | crema-d | emodb (scored on the classes shared with the model)",
+    )
+    parser.add_argument(
+        "--split", default="speaker", choices=[*SPLITS, "all"], help="the training run's split, or all rows"
+    )
     parser.add_argument("--part", default="test", choices=["train", "validation", "test"])
     parser.add_argument("--seed", type=int, default=42, help="seed of the split (as in training)")
     parser.add_argument("--fold", type=int, default=0)
     parser.add_argument("--num_folds", type=int, default=6)
     parser.add_argument("--test_actors", default=None, help="comma-separated actors (overrides --split)")
     parser.add_argument("--validation_actors", default="")
-    parser.add_argument("--classes", default="shared", choices=["shared", "all"],
-                        help="argmax over the classes the corpus shares with the model (the cross-corpus convention) "
-                             "or over all of the model's classes")
+    parser.add_argument(
+        "--classes",
+        default="shared",
+        choices=["shared", "all"],
+        help="argmax over the classes the corpus shares with the model (the cross-corpus convention) "
+        "or over all of the model's classes",
+    )
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true")
@@ -122,12 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {}
     try:
         model, extractor = load_model(args.model, device=args.device)
-        dataset = load_corpus(args.corpus, args.data, report=report) if args.corpus != "ravdess" else load_corpus(args.corpus, args.data)
+        dataset = (
+            load_corpus(args.corpus, args.data, report=report)
+            if args.corpus != "ravdess"
+            else load_corpus(args.corpus, args.data)
+        )
         if args.split == "all":
             rows, description = list(range(len(dataset))), "all recordings"
         else:
             if args.test_actors:
-                actors = lambda text: [int(a) for a in text.split(",") if a.strip()]  # noqa: E731
+                actors = lambda text: [int(a) for a in text.split(",") if a.strip()]
                 split = actor_split(dataset, actors(args.validation_actors), actors(args.test_actors))
             else:
                 split = make_split(dataset, args.split, seed=args.seed, fold=args.fold, num_folds=args.num_folds)
@@ -152,13 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     counts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in metrics["left_out_counts"].items() if n)
     if counts:
         print(f"left out: {counts} (--json names them)")
-    print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  UAR {metrics['uar']:.4f}"
-          f"  (scored classes: {', '.join(metrics['scored_classes'])}; argmax over {metrics['argmax_over']})")
+    print(
+        f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  UAR {metrics['uar']:.4f}"
+        f"  (scored classes: {', '.join(metrics['scored_classes'])}; argmax over {metrics['argmax_over']})"
+    )
     per = metrics["per_class"]
     print("| emotion | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|")
     for i, name in enumerate(metrics["labels"]):
         if name in metrics["scored_classes"]:
-            print(f"| {name} | {per['precision'][i]:.3f} | {per['recall'][i]:.3f} | {per['f1'][i]:.3f} | {per['support'][i]} |")
+            print(
+                f"| {name} | {per['precision'][i]:.3f} | {per['recall'][i]:.3f} | {per['f1'][i]:.3f} | {per['support'][i]} |"
+            )
     print("confusion matrix (rows true, columns predicted):")
     for name, row in zip(metrics["labels"], metrics["confusion_matrix"]):
         print(f"  {name:>9} " + " ".join(f"{v:4d}" for v in row))

@@ -39,6 +39,7 @@ __all__ = ["STATE_FILE", "OutputDirError", "TrainingArgumentError", "build_model
 
 logger = logging.getLogger(__name__)
 
+
 class TrainingArgumentError(ValueError):
     """An option value that cannot work (unknown model, optimizer, split...)."""
 
@@ -79,7 +80,7 @@ def load_split(data_args: DataArguments, seed: int) -> tuple[object, Split]:
 
 def _split(dataset, data_args: DataArguments, seed: int) -> Split:
     if data_args.test_actors:
-        parse = lambda text: [int(a) for a in (text or "").split(",") if a.strip()]  # noqa: E731
+        parse = lambda text: [int(a) for a in (text or "").split(",") if a.strip()]
         split = actor_split(dataset, parse(data_args.validation_actors), parse(data_args.test_actors))
     else:
         split = make_split(dataset, data_args.split, seed=seed, fold=data_args.fold, num_folds=data_args.num_folds)
@@ -87,10 +88,14 @@ def _split(dataset, data_args: DataArguments, seed: int) -> Split:
     present = {labels[i] for i in split.train}
     missing = [name for i, name in enumerate(dataset.features["label"].names) if i not in present]
     if len(missing) == len(dataset.features["label"].names):
-        raise ValueError("the training part of the split is empty: check --split, --test_actors and --validation_actors")
+        raise ValueError(
+            "the training part of the split is empty: check --split, --test_actors and --validation_actors"
+        )
     if missing:
-        logger.warning(f"the training part has no recordings of {', '.join(missing)}: the model cannot learn "
-                       "those classes (their recall will be 0)")
+        logger.warning(
+            f"the training part has no recordings of {', '.join(missing)}: the model cannot learn "
+            "those classes (their recall will be 0)"
+        )
     return split
 
 
@@ -103,7 +108,9 @@ def global_normalization(extractor: SerFeatureExtractor, bank: WaveformBank, row
         total, squares, count = total + s, squares + q, count + n
     mean = total / count
     std = (squares / count - mean.pow(2)).clamp_min(0).sqrt()
-    return SerFeatureExtractor(**{**extractor.to_dict(), "normalization": "global", "mean": mean.tolist(), "std": std.tolist()})
+    return SerFeatureExtractor(
+        **{**extractor.to_dict(), "normalization": "global", "mean": mean.tolist(), "std": std.tolist()}
+    )
 
 
 def _is_better(metric_name: str, value: float, best: float | None) -> bool:
@@ -112,7 +119,9 @@ def _is_better(metric_name: str, value: float, best: float | None) -> bool:
     return value < best if metric_name == "loss" else value > best
 
 
-def train(model_args: ModelArguments, data_args: DataArguments, aug_args: AugmentArguments, args: TrainArguments) -> dict:
+def train(
+    model_args: ModelArguments, data_args: DataArguments, aug_args: AugmentArguments, args: TrainArguments
+) -> dict:
     """Trains, keeps the best validation epoch, evaluates it on the test part, writes the model folder."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -155,15 +164,18 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
     copies = 0 if augment.noise_mode == "none" else augment.noise_copies
     # loaders yield host tensors of row numbers: the bank gathers on the device, and the augmenter's
     # per-row seeds are read on the host without waiting for the device
-    make_loader = lambda items, size: accelerator.prepare_data_loader(  # noqa: E731
-        torch.utils.data.DataLoader(items, batch_size=size, collate_fn=collate, shuffle=False,
-                                    pin_memory=accelerator.device.type == "cuda"),
+    make_loader = lambda items, size: accelerator.prepare_data_loader(
+        torch.utils.data.DataLoader(
+            items, batch_size=size, collate_fn=collate, shuffle=False, pin_memory=accelerator.device.type == "cuda"
+        ),
         device_placement=False,
     )
     train_loader = make_loader(TrainingItems(split.train, copies, args.seed), args.batch_size)
     val_loader = make_loader(EvaluationItems(split.validation), args.eval_batch_size)
     test_loader = make_loader(EvaluationItems(split.test), args.eval_batch_size)
-    calibration_loader = make_loader(EvaluationItems(spread(split.train, args.bn_recalibration_samples)), args.eval_batch_size)
+    calibration_loader = make_loader(
+        EvaluationItems(spread(split.train, args.bn_recalibration_samples)), args.eval_batch_size
+    )
     try:
         optimizer = make_optimizer(model, args, accelerator.device)
     except ValueError as error:
@@ -181,28 +193,51 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         ema = WeightAverage(accelerator.unwrap_model(model), args.ema_decay)
         accelerator.register_for_checkpointing(ema)
     evaluated = ema.module if ema is not None else model
-    step = TrainStep(model, optimizer, scheduler, accelerator, plan, args.label_smoothing, args.max_grad_norm,
-                     augment.mixup_alpha, ema)
+    step = TrainStep(
+        model,
+        optimizer,
+        scheduler,
+        accelerator,
+        plan,
+        args.label_smoothing,
+        args.max_grad_norm,
+        augment.mixup_alpha,
+        ema,
+    )
     cache = FeatureCache() if args.cache_features else None
-    recalibrate = lambda: recalibrate_batchnorm(  # noqa: E731
+    recalibrate = lambda: recalibrate_batchnorm(
         evaluated, calibration_loader, bank, extractor, accelerator, args.bn_recalibration_samples, cache
     )
     augmenter = WaveformAugmenter(augment, seed=args.seed)
 
-    state = {"epoch": 0, "best_epoch": None, "best_metric": None, "epochs_without_gain": 0, "history": [], "train_seconds": 0.0}
+    state = {
+        "epoch": 0,
+        "best_epoch": None,
+        "best_metric": None,
+        "epochs_without_gain": 0,
+        "history": [],
+        "train_seconds": 0.0,
+    }
     if args.resume:
         state = restore_checkpoint(accelerator, output_dir, state)
     best_dir = output_dir / "checkpoints" / "best"
     if accelerator.is_main_process:
         accelerator.init_trackers("ser-hf", config=_flat_config(model_args, data_args, aug_args, args))
-    accelerator.print(f"training path: {plan.training_path}, torch.compile: {plan.compile_mode or 'no'}, device: {accelerator.device}")
+    accelerator.print(
+        f"training path: {plan.training_path}, torch.compile: {plan.compile_mode or 'no'}, device: {accelerator.device}"
+    )
 
     for epoch in range(state["epoch"], args.epochs):
         set_seed(args.seed + 1000 * (epoch + 1) + accelerator.process_index)
         train_loader.set_epoch(epoch)  # accelerate passes it to TrainingItems.set_epoch, also after a resume
         model.train()
         start, total_loss, seen = time.perf_counter(), torch.zeros((), device=accelerator.device), 0
-        progress = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=not accelerator.is_local_main_process, leave=False)
+        progress = tqdm(
+            train_loader,
+            desc=f"epoch {epoch + 1}/{args.epochs}",
+            disable=not accelerator.is_local_main_process,
+            leave=False,
+        )
         sync_debug = accelerator.device.type == "cuda" and args.cuda_sync_debug != "off"
         if sync_debug:
             torch.cuda.set_sync_debug_mode(args.cuda_sync_debug)
@@ -240,23 +275,32 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         if (epoch + 1) % args.save_every == 0 or epoch + 1 == args.epochs or stop:
             save_checkpoint(accelerator, output_dir, epoch + 1, state)
         if stop:
-            accelerator.print(f"early stopping: {args.early_stopping_patience} epochs without a better {args.metric_for_best_model}")
+            accelerator.print(
+                f"early stopping: {args.early_stopping_patience} epochs without a better {args.metric_for_best_model}"
+            )
             break
 
     accelerator.wait_for_everyone()
-    state.update(device=str(accelerator.device), training_path=plan.training_path, torch_compile=plan.compile_mode or "no")
+    state.update(
+        device=str(accelerator.device), training_path=plan.training_path, torch_compile=plan.compile_mode or "no"
+    )
     if accelerator.device.type == "cuda":
         state["peak_device_memory_mb"] = round(torch.cuda.max_memory_allocated(accelerator.device) / 2**20, 1)
     load_best(accelerator, model, best_dir)
-    outcomes = {part: predict_rows(model, loader, bank, extractor, accelerator, cache)
-                for part, loader in (("validation", val_loader), ("test", test_loader)) if len(getattr(split, part))}
+    outcomes = {
+        part: predict_rows(model, loader, bank, extractor, accelerator, cache)
+        for part, loader in (("validation", val_loader), ("test", test_loader))
+        if len(getattr(split, part))
+    }
     results = {"validation": None, "test": None, "calibration": None}
     if "validation" in outcomes:  # temperature scaling on validation logits; the labels do not change
         logits = {part: outcome["logits"] for part, outcome in outcomes.items()}
         references = {part: torch.tensor(outcome["references"]) for part, outcome in outcomes.items()}
         temperature = fit_temperature(logits["validation"], references["validation"])
         accelerator.unwrap_model(model).config.temperature = temperature
-        results["calibration"] = {part: calibration_report(logits[part], references[part], temperature) for part in outcomes}
+        results["calibration"] = {
+            part: calibration_report(logits[part], references[part], temperature) for part in outcomes
+        }
     for part, outcome in outcomes.items():
         results[part] = score(outcome, len(label_names))
         results[part]["ids"] = [ids[r] for r in outcome["rows"]]
@@ -266,9 +310,22 @@ def train(model_args: ModelArguments, data_args: DataArguments, aug_args: Augmen
         from .report import write_outputs
 
         write_outputs(
-            output_dir, accelerator.unwrap_model(model), extractor, results, state, split, label_names,
-            {"model": asdict(model_args), "data": asdict(data_args), "augment": asdict(aug_args), "train": asdict(args)},
-            command=_command_line(accelerator.num_processes), num_processes=accelerator.num_processes, mixed_precision=accelerator.mixed_precision,
+            output_dir,
+            accelerator.unwrap_model(model),
+            extractor,
+            results,
+            state,
+            split,
+            label_names,
+            {
+                "model": asdict(model_args),
+                "data": asdict(data_args),
+                "augment": asdict(aug_args),
+                "train": asdict(args),
+            },
+            command=_command_line(accelerator.num_processes),
+            num_processes=accelerator.num_processes,
+            mixed_precision=accelerator.mixed_precision,
         )
     accelerator.wait_for_everyone()
     accelerator.end_training()

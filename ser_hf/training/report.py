@@ -27,7 +27,15 @@ def plot_confusion(matrix, label_names, path: Path, title: str) -> None:
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             if matrix[i, j]:
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color="white" if rates[i, j] > 0.5 else "black", fontsize=8)
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    color="white" if rates[i, j] > 0.5 else "black",
+                    fontsize=8,
+                )
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -61,7 +69,19 @@ def plot_curves(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def write_outputs(output_dir: Path, model, extractor, results, state, split, label_names, arguments, command, num_processes, mixed_precision) -> dict:
+def write_outputs(
+    output_dir: Path,
+    model,
+    extractor,
+    results,
+    state,
+    split,
+    label_names,
+    arguments,
+    command,
+    num_processes,
+    mixed_precision,
+) -> dict:
     output_dir = Path(output_dir)
     model.save_pretrained(output_dir)
     extractor.save_pretrained(output_dir)
@@ -93,8 +113,12 @@ def write_outputs(output_dir: Path, model, extractor, results, state, split, lab
     try:
         for part in ("test", "validation"):
             if results[part]:
-                plot_confusion(results[part]["confusion_matrix"], label_names, output_dir / "confusion_matrix.png",
-                               f"{part}: accuracy {results[part]['accuracy']:.3f}")
+                plot_confusion(
+                    results[part]["confusion_matrix"],
+                    label_names,
+                    output_dir / "confusion_matrix.png",
+                    f"{part}: accuracy {results[part]['accuracy']:.3f}",
+                )
                 break
         plot_curves(state["history"], output_dir / "training_curves.png")
     except ImportError:

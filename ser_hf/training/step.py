@@ -32,7 +32,11 @@ class StepPlan:
 def plan_steps(args: TrainArguments, device: torch.device) -> StepPlan:
     """Resolves "auto": fused eager kernels on the CPU, static shapes compiled with CUDA graphs on a GPU."""
     cuda = device.type == "cuda"
-    path = args.training_path if args.training_path != "auto" else ("static" if cuda else "fused" if device.type == "cpu" else "eager")
+    path = (
+        args.training_path
+        if args.training_path != "auto"
+        else ("static" if cuda else "fused" if device.type == "cpu" else "eager")
+    )
     mode = args.torch_compile if args.torch_compile != "auto" else ("reduce-overhead" if cuda else "no")
     if mode != "no" and path != "static":
         raise ValueError(f"--torch_compile {mode} needs --training_path static (or auto on a GPU), got {path}")
@@ -81,7 +85,11 @@ def mixup(features: dict, labels: torch.Tensor, alpha: float) -> tuple[dict, tor
     lam = torch.maximum(lam, 1 - lam)
     order = torch.randperm(len(labels), device=labels.device)
     values, mask = features["input_values"], features["chunk_mask"]
-    mixed = {**features, "input_values": values * lam + values[order] * (1 - lam), "chunk_mask": torch.maximum(mask, mask[order])}
+    mixed = {
+        **features,
+        "input_values": values * lam + values[order] * (1 - lam),
+        "chunk_mask": torch.maximum(mask, mask[order]),
+    }
     return mixed, labels[order], lam, order
 
 
@@ -124,8 +132,18 @@ class TrainStep:
     and scheduler step -> weight average (EMA). Returns the batch's summed loss as a device tensor (no
     host synchronisation)."""
 
-    def __init__(self, model, optimizer, scheduler, accelerator, plan: StepPlan, label_smoothing: float = 0.0,
-                 max_grad_norm: float = 0.0, mixup_alpha: float = 0.0, ema=None):
+    def __init__(
+        self,
+        model,
+        optimizer,
+        scheduler,
+        accelerator,
+        plan: StepPlan,
+        label_smoothing: float = 0.0,
+        max_grad_norm: float = 0.0,
+        mixup_alpha: float = 0.0,
+        ema=None,
+    ):
         self.model = model
         if plan.compile_mode:  # the CNN, where the work and the kernel launches are; compiled in place, so
             # the state dict and evaluation see the same module (the LSTMs stay eager: dynamo does not trace RNNs)
@@ -135,7 +153,7 @@ class TrainStep:
         self.mixup_alpha, self.ema = mixup_alpha, ema
 
     def __call__(self, features: dict, labels: torch.Tensor) -> torch.Tensor:
-        loss_of = lambda logits, target: torch.nn.functional.cross_entropy(  # noqa: E731
+        loss_of = lambda logits, target: torch.nn.functional.cross_entropy(
             logits.float(), target, label_smoothing=self.label_smoothing
         )
         if self.mixup_alpha > 0:

@@ -18,7 +18,9 @@ def recalibrate_batchnorm(model, loader, bank, extractor, accelerator, max_sampl
     have, and the deep blocks then see activations several times smaller than they were normalised
     for. One forward pass without dropout over training data gives the statistics inference needs.
     """
-    norms = [m for m in accelerator.unwrap_model(model).modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    norms = [
+        m for m in accelerator.unwrap_model(model).modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    ]
     if not norms or max_samples <= 0:
         return
     model.eval()

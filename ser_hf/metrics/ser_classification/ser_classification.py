@@ -62,5 +62,5 @@ class SerClassification(evaluate.Metric):
                 "support": support.astype(int).tolist(),
             },
             "confusion_matrix": matrix.tolist(),
-            "num_samples": int(len(references)),
+            "num_samples": len(references),
         }
