@@ -19,8 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ser_hf.inference import BUNDLED_MODELS
+
 REPO = Path(__file__).resolve().parents[1]
-BUNDLED = ("ser-cnn-bilstm-attention-ravdess", "ser-cnn-lstm-ravdess")
+BUNDLED = tuple(BUNDLED_MODELS[number] for number in (2, 1))
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".cache")
 
 

@@ -35,19 +35,12 @@ def register() -> None:
         return
     from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForAudioClassification
 
-    from .configuration_ser import SerCnnBiLstmAttentionConfig, SerCnnLstmConfig
+    from .configuration_ser import PAPER_CONFIGS
     from .feature_extraction_ser import SerFeatureExtractor
-    from .modeling_ser import (
-        SerCnnBiLstmAttentionForAudioClassification,
-        SerCnnBiLstmAttentionModel,
-        SerCnnLstmForAudioClassification,
-        SerCnnLstmModel,
-    )
+    from .modeling_ser import MODEL_CLASSES_BY_CONFIG
 
-    for config, base, head in (
-        (SerCnnLstmConfig, SerCnnLstmModel, SerCnnLstmForAudioClassification),
-        (SerCnnBiLstmAttentionConfig, SerCnnBiLstmAttentionModel, SerCnnBiLstmAttentionForAudioClassification),
-    ):
+    for config in PAPER_CONFIGS.values():
+        base, head = MODEL_CLASSES_BY_CONFIG[config.__name__]
         AutoConfig.register(config.model_type, config, exist_ok=True)
         AutoModel.register(config, base, exist_ok=True)
         AutoModelForAudioClassification.register(config, head, exist_ok=True)
@@ -57,11 +50,14 @@ def register() -> None:
 
 def __getattr__(name: str):
     """The classes, imported (and registered with the Auto classes) on first use."""
-    if name == "MODEL_CLASSES":  # the paper's model numbers
+    if name == "MODEL_CLASSES":  # the paper's model number -> its audio-classification class
         register()
-        from .modeling_ser import SerCnnBiLstmAttentionForAudioClassification, SerCnnLstmForAudioClassification
+        from transformers import AutoModelForAudioClassification
 
-        return {1: SerCnnLstmForAudioClassification, 2: SerCnnBiLstmAttentionForAudioClassification}
+        from .configuration_ser import PAPER_CONFIGS
+
+        mapping = AutoModelForAudioClassification._model_mapping
+        return {number: mapping[config] for number, config in PAPER_CONFIGS.items()}
     if name in _EXPORTS:
         register()
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -38,6 +38,14 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return samples if samples.ndim == 1 else samples.mean(axis=1)
 
 
+AUDIO_SUFFIXES = (".wav", ".flac")
+"""File types the corpus loaders collect (RAVDESS and the other corpora are distributed as these)."""
+
+LONG_AUDIO_SECONDS = 10.0
+"""Recordings longer than this are predicted in sliding windows (a timeline) rather than as one clip."""
+WINDOW_SECONDS, HOP_SECONDS = 3.0, 1.5
+"""The timeline's windows: about one training utterance long, half-overlapping."""
+
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 384_000
 """Sample rates a speech recording can have (telephone 8 kHz down to 4 kHz; studio up to 384 kHz).
 A header outside them is damaged or synthetic, and trusting it would make seconds of samples look

@@ -209,6 +209,8 @@ def _push_dataset(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .audio import HOP_SECONDS, LONG_AUDIO_SECONDS, WINDOW_SECONDS  # numpy and soundfile: still light
+
     parser = OneLineErrorParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
     commands.add_parser("train", help="train Model 1 or 2 (see `ser-hf train --help`)", add_help=False)
@@ -231,11 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--long-audio-seconds",
         dest="long_audio_seconds",
         type=float,
-        default=10.0,
-        help="files longer than this get a timeline of sliding windows (default: 10)",
+        default=LONG_AUDIO_SECONDS,
+        help=f"files longer than this get a timeline of sliding windows (default: {LONG_AUDIO_SECONDS:g})",
     )
-    predict.add_argument("--window-seconds", dest="window_seconds", type=float, default=3.0)
-    predict.add_argument("--hop-seconds", dest="hop_seconds", type=float, default=1.5)
+    predict.add_argument("--window-seconds", dest="window_seconds", type=float, default=WINDOW_SECONDS)
+    predict.add_argument("--hop-seconds", dest="hop_seconds", type=float, default=HOP_SECONDS)
     predict.add_argument("--timeline", action="store_true", help="print every window of long files")
     predict.add_argument(
         "--onnx",

@@ -127,12 +127,26 @@ class SerCnnLstmConfig(SerConfig):
     """Model 1: time-distributed CNN -> LSTM -> dense -> 8 emotions."""
 
     model_type = "ser-cnn-lstm"
+    paper_model = 1  # the paper's model number (`ser-hf train --model 1`)
+    display_name = "Model 1 (CNN-LSTM)"
 
 
 class SerCnnBiLstmAttentionConfig(SerConfig):
     """Model 2: time-distributed CNN -> bidirectional LSTM -> additive attention -> dense -> 8 emotions."""
 
     model_type = "ser-cnn-bilstm-attention"
+    paper_model = 2
+    display_name = "Model 2 (CNN-BiLSTM-attention)"
 
     bidirectional: bool = True
     use_attention: bool = True
+
+
+PAPER_CONFIGS = {config.paper_model: config for config in (SerCnnLstmConfig, SerCnnBiLstmAttentionConfig)}
+"""The paper's model number -> its config class: the one registry of the two architectures (their
+`model_type`, `display_name` and model classes are found from here)."""
+
+
+def display_name(model_type: str) -> str:
+    """'Model 1 (CNN-LSTM)' for 'ser-cnn-lstm'; the model type itself for anything else."""
+    return next((c.display_name for c in PAPER_CONFIGS.values() if c.model_type == model_type), model_type)

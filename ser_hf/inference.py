@@ -10,9 +10,9 @@ import torch
 from safetensors import SafetensorError
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
-from .audio import AudioError, audio_info, load_audio, speech_check
+from .audio import HOP_SECONDS, LONG_AUDIO_SECONDS, WINDOW_SECONDS, AudioError, audio_info, load_audio, speech_check
 from .configuration_ser import SerConfig
-from .longform import HOP_SECONDS, WINDOW_SECONDS, Timeline, predict_timeline
+from .longform import Timeline, predict_timeline
 
 
 class ModelLoadError(RuntimeError):
@@ -147,10 +147,6 @@ def analyse_clip(model, extractor, samples: np.ndarray, log_mel: bool = False) -
 def predict_waveform(model, extractor, samples: np.ndarray) -> dict[str, float]:
     """Probabilities of every label for one mono clip at the extractor's sampling rate."""
     return analyse_clip(model, extractor, samples).scores
-
-
-LONG_AUDIO_SECONDS = 10.0
-"""Recordings longer than this are predicted in sliding windows (a timeline) rather than as one clip."""
 
 
 def predict_recording(

@@ -18,10 +18,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from .audio import AudioError, audio_info, resample, speech_check, to_mono, unreadable
-
-WINDOW_SECONDS = 3.0
-HOP_SECONDS = 1.5
+from .audio import HOP_SECONDS, WINDOW_SECONDS, AudioError, audio_info, resample, speech_check, to_mono, unreadable
 
 
 @dataclass

@@ -30,11 +30,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ser_hf.audio import AudioError, audio_duration, load_audio
-from ser_hf.inference import LONG_AUDIO_SECONDS, ModelLoadError, load_model, predict_recording
+from ser_hf.configuration_ser import display_name
+from ser_hf.inference import BUNDLED_MODELS, LONG_AUDIO_SECONDS, ModelLoadError, load_model, predict_recording
 from ser_hf.longform import HOP_SECONDS, WINDOW_SECONDS
 
-BUNDLED = ("ser-cnn-bilstm-attention-ravdess", "ser-cnn-lstm-ravdess")
-ARCHITECTURES = {"ser-cnn-lstm": "Model 1 (CNN-LSTM)", "ser-cnn-bilstm-attention": "Model 2 (CNN-BiLSTM-attention)"}
+BUNDLED = tuple(BUNDLED_MODELS[number] for number in (2, 1))  # Model 2 first: the page's default
 MAX_SECONDS = float(os.environ.get("SER_MAX_SECONDS", "120"))
 MAX_FILE_SIZE = "50mb"
 
@@ -57,7 +57,7 @@ def load_models(spec: str | None = None) -> dict[str, tuple]:
     models = {}
     for source in sources:
         model, extractor = load_model(source)
-        name = ARCHITECTURES.get(model.config.model_type, model.config.model_type)
+        name = display_name(model.config.model_type)
         if name in models:
             name = f"{name}: {Path(source).name}"
         models[name] = (model, extractor)

@@ -290,7 +290,7 @@ class SerPreTrainedModel(PreTrainedModel):
         """Saves weights and config with an `auto_map` covering AutoConfig, AutoModel and
         AutoModelForAudioClassification, and copies the code, so the folder loads with `trust_remote_code`."""
         config_name = type(self.config).__name__
-        base, head = _MODEL_CLASSES.get(config_name, (SerModel, SerForAudioClassification))
+        base, head = MODEL_CLASSES_BY_CONFIG.get(config_name, (SerModel, SerForAudioClassification))
         self.config.auto_map = {
             "AutoConfig": f"configuration_ser.{config_name}",
             "AutoModel": f"modeling_ser.{base.__name__}",
@@ -494,8 +494,9 @@ class SerCnnBiLstmAttentionForAudioClassification(SerForAudioClassification):
     config_class = SerCnnBiLstmAttentionConfig
 
 
-_MODEL_CLASSES = {
+MODEL_CLASSES_BY_CONFIG = {
     "SerCnnLstmConfig": (SerCnnLstmModel, SerCnnLstmForAudioClassification),
     "SerCnnBiLstmAttentionConfig": (SerCnnBiLstmAttentionModel, SerCnnBiLstmAttentionForAudioClassification),
 }
-"""Config class name -> (AutoModel class, AutoModelForAudioClassification class), for `auto_map`."""
+"""Config class name -> (AutoModel class, AutoModelForAudioClassification class): for `auto_map` and
+the Auto registration (`ser_hf.register`)."""

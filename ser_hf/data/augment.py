@@ -99,9 +99,10 @@ def measured_snr_db(clean: torch.Tensor, noisy: torch.Tensor, lengths: torch.Ten
 class WaveformAugmenter:
     """Applies an `AugmentConfig` to a batch; `copy == 0` rows stay clean (the original recordings)."""
 
-    def __init__(self, config: AugmentConfig, seed: int = 0):
+    def __init__(self, config: AugmentConfig, seed: int = 0, sampling_rate: int = 16000):
         self.config = config
         self.seed = seed
+        self.sampling_rate = sampling_rate  # the feature extractor's
 
     def __call__(
         self, waveforms: torch.Tensor, lengths: torch.Tensor, rows: torch.Tensor, copies: torch.Tensor, epoch: int
@@ -125,9 +126,9 @@ class WaveformAugmenter:
         if cfg.speed_perturb > 0:
             wave, lens = change_speed(wave, lens, 1 + (draws[:, 3] * 2 - 1) * cfg.speed_perturb)
         if cfg.channel_prob > 0:
-            wave = channel_filter(wave, lens, draws[:, 4] < cfg.channel_prob, draws[:, 5:8])
+            wave = channel_filter(wave, lens, draws[:, 4] < cfg.channel_prob, draws[:, 5:8], self.sampling_rate)
         if cfg.max_shift_seconds > 0:
-            wave = _circular_shift(wave, lens, (draws[:, 2] * 2 - 1) * cfg.max_shift_seconds * 16000)
+            wave = _circular_shift(wave, lens, (draws[:, 2] * 2 - 1) * cfg.max_shift_seconds * self.sampling_rate)
         if cfg.gain_db > 0:
             wave = wave * 10 ** (((draws[:, 1] * 2 - 1) * cfg.gain_db) / 20)[:, None]
         snr = cfg.snr_min + draws[:, 0] * (cfg.snr_max - cfg.snr_min)

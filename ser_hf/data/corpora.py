@@ -20,11 +20,11 @@ import os
 import re
 from pathlib import Path
 
+from ..audio import AUDIO_SUFFIXES
 from ..configuration_ser import EMOTIONS
 from .common import CorpusError, build_dataset
 
 logger = logging.getLogger(__name__)
-AUDIO_SUFFIXES = (".wav", ".flac")
 
 SAVEE_EMOTIONS = {
     "a": "angry",

@@ -21,6 +21,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from ..audio import AUDIO_SUFFIXES
 from ..configuration_ser import EMOTIONS
 from .common import CorpusError, build_dataset
 
@@ -30,7 +31,6 @@ ZENODO_URL = "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24
 ZENODO_MD5 = "bc696df654c87fed845eb13823edef8a"
 ZIP_NAME = "Audio_Speech_Actors_01-24.zip"
 NAME_PATTERN = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)\.(wav|flac)$", re.IGNORECASE)
-AUDIO_SUFFIXES = (".wav", ".flac")
 
 
 def parse_name(name: str) -> dict:

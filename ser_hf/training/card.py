@@ -9,12 +9,8 @@ import math
 from importlib import resources
 from pathlib import Path
 
+from ..configuration_ser import display_name
 from .report import PAPER
-
-ARCHITECTURES = {
-    "ser-cnn-lstm": "Model 1, CNN-LSTM",
-    "ser-cnn-bilstm-attention": "Model 2, CNN-BiLSTM with additive attention",
-}
 
 
 def template_text(name: str) -> str:
@@ -140,7 +136,7 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
         template_str=template_text("ser_model_card.md"),
         model_name=model_name,
         repo_id=repo_id,
-        architecture=ARCHITECTURES.get(config.get("model_type"), summary["model"]),
+        architecture=display_name(config.get("model_type", summary["model"])),
         model_class=summary["model"],
         paper=PAPER,
         labels=labels,

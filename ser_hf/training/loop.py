@@ -208,7 +208,7 @@ def train(
     recalibrate = lambda: recalibrate_batchnorm(
         evaluated, calibration_loader, bank, extractor, accelerator, args.bn_recalibration_samples, cache
     )
-    augmenter = WaveformAugmenter(augment, seed=args.seed)
+    augmenter = WaveformAugmenter(augment, seed=args.seed, sampling_rate=extractor.sampling_rate)
 
     state = {
         "epoch": 0,
