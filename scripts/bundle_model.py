@@ -13,8 +13,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from ser_hf.model_cards import write_model_card
+
 from ser_hf.hub import files_to_push
-from ser_hf.training.card import write_model_card
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,6 +23,7 @@ def main() -> int:
     parser.add_argument("--data", default=None, help="RAVDESS (default $SER_HF_RAVDESS_DIR)")
     args = parser.parse_args()
     from accelerate import Accelerator
+    from ser_hf.model_cards import write_model_card
 
     from ser_hf.calibration import calibration_report, fit_temperature
     from ser_hf.data.common import decode_waveforms
@@ -30,7 +31,6 @@ def main() -> int:
     from ser_hf.data.splits import actor_split
     from ser_hf.inference import load_model
     from ser_hf.training.batches import EvaluationItems, WaveformBank, collate
-    from ser_hf.training.card import write_model_card
     from ser_hf.training.validation import predict_rows
 
     folder = Path(args.model)

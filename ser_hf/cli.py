@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return train_main(argv[1:])
     if argv and argv[0] == "evaluate":
-        from .training.evaluation import main as evaluate_main
+        from .evaluation import main as evaluate_main
 
         return evaluate_main(argv[1:])
     args = build_parser().parse_args(argv)

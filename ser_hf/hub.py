@@ -182,7 +182,7 @@ def prepare_dataset_for_hub(data: str | os.PathLike | None):
     from huggingface_hub import DatasetCard, DatasetCardData
 
     from .data.ravdess import load_ravdess
-    from .training.card import template_text
+    from .model_cards import template_text
 
     dataset = load_ravdess(data)
     source = os.fspath(data) if data else "the Zenodo archive (record 1188976)"

@@ -113,7 +113,7 @@ def test_deploy_space_dry_run_starts_the_staged_space(tmp_path):
 
 
 def test_model_card_template_is_installed_with_the_package():
-    from ser_hf.training.card import template_text
+    from ser_hf.model_cards import template_text
 
     assert "{{ card_data }}" in template_text("ser_model_card.md")
     assert "{{ card_data }}" in template_text("ravdess_dataset_card.md")

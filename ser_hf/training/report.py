@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-PAPER = "Bhanbhro et al., Speech Emotion Recognition: Comparative Analysis of CNN-LSTM and Attention-Enhanced CNN-LSTM Models, Signals 2025, 6(2), 22"
-
 
 def plot_confusion(matrix, label_names, path: Path, title: str) -> None:
     import matplotlib
@@ -123,7 +121,7 @@ def write_outputs(
         plot_curves(state["history"], output_dir / "training_curves.png")
     except ImportError:
         print("matplotlib is not installed: no figures written (pip install 'ser-hf[train]')")
-    from .card import write_model_card
+    from ..model_cards import write_model_card
 
     write_model_card(output_dir, summary, arguments)
     return summary

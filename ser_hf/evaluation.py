@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from ..data.splits import SPLITS, actor_split, make_split
+from .data.splits import SPLITS, actor_split, make_split
 
 
 def shared_label_map(model_labels: dict[int, str], corpus_labels: list[str]) -> dict[int, int]:
@@ -32,10 +32,10 @@ def evaluate_model(
     import torch
     from accelerate import Accelerator
 
-    from ..data.common import decode_waveforms
-    from ..metrics import compute_metrics
-    from .batches import EvaluationItems, WaveformBank, collate
-    from .validation import predict_rows
+    from .data.common import decode_waveforms
+    from .metrics import compute_metrics
+    from .training.batches import EvaluationItems, WaveformBank, collate
+    from .training.validation import predict_rows
 
     if classes not in ("shared", "all"):
         raise ValueError(f"classes must be 'shared' or 'all', got {classes!r}")
@@ -82,7 +82,7 @@ def evaluate_model(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..cli import OneLineErrorParser
+    from .cli import OneLineErrorParser
 
     parser = OneLineErrorParser(
         prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix"
@@ -123,16 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # before the heavy imports: --help and usage errors answer at once
     if args.batch_size < 1:
         parser.exit(2, f"ser-hf evaluate: error: --batch_size must be at least 1, got {args.batch_size}\n")
-    from ..cli import UsageError, check_device, quiet_loading
+    from .cli import UsageError, check_device, quiet_loading
 
     try:
         check_device(args.device)
     except UsageError as error:
         parser.exit(2, f"ser-hf evaluate: error: {error}\n")
     quiet_loading()
-    from ..data.common import CorpusError
-    from ..data.corpora import load_corpus
-    from ..inference import ModelLoadError, load_model
+    from .data.common import CorpusError
+    from .data.corpora import load_corpus
+    from .inference import ModelLoadError, load_model
 
     if args.corpus != "ravdess" and args.split != "all":
         args.split = "all"  # a corpus the model never saw: every recording is a test recording
