@@ -18,7 +18,17 @@ import sys
 
 class OneLineErrorParser(argparse.ArgumentParser):
     """argparse with a one-line usage error (exit code 2): the problem and where help is, not the
-    whole usage block."""
+    whole usage block. Every option takes both spellings, `--model-dir` and `--model_dir`, as
+    `HfArgumentParser` does for `ser-hf train`, so no command needs its own spelling remembered."""
+
+    def add_argument(self, *names, **kwargs):
+        spellings = list(names)
+        for name in names:
+            if name.startswith("--"):
+                other = "--" + (name[2:].replace("-", "_") if "-" in name[2:] else name[2:].replace("_", "-"))
+                if other not in spellings:
+                    spellings.append(other)
+        return super().add_argument(*spellings, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -442,3 +442,16 @@ def test_the_bundled_temperature_is_refitted_from_real_validation_logits(ravdess
     assert temperature == pytest.approx(shipped, rel=1e-2)
     report = calibration_report(outcome["logits"], labels, temperature)
     assert report["after"]["nll"] < report["before"]["nll"]
+
+
+def test_every_option_takes_both_spellings(capsys):
+    """`--batch-size` and `--batch_size`, `--model-dir` and `--model_dir`: one rule for every command."""
+    for argv in (["evaluate", "--model", "x", "--batch-size", "0"], ["evaluate", "--model", "x", "--batch_size", "0"]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli(argv)
+        assert exit_info.value.code == 2 and "--batch_size must be at least 1" in capsys.readouterr().err
+    for argv in (["predict", "x.wav", "--window_seconds", "0"], ["predict", "x.wav", "--window-seconds", "0"]):
+        assert cli(argv) == 2 and "--window-seconds must be positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # HfArgumentParser accepts both spellings too
+        cli(["train", "--output-dir", "/proc/x", "--epochs", "0"])
+    assert "--epochs must be at least 1" in capsys.readouterr().err
