@@ -27,6 +27,9 @@ VARIANTS: dict[str, list[str]] = {
     "no-specaugment": ["--freq_mask_param", "0", "--time_mask_param", "0"],
     "fixed-copies": ["--noise_mode", "copies", "--noise_copies", "2"],
     "weight-decay-1e-3": ["--weight_decay", "1e-3"],
+    # the paper's recipe plus the ingredients that do not slow learning down: channel and speed
+    # variation on its fixed noisy copies (computed once, like the copies) and weight averaging
+    "paper+channel+ema": ["--recipe", "paper", "--speed_perturb", "0.1", "--channel_prob", "0.5", "--ema_decay", "0.998"],
 }
 """Variant name -> options added to `scripts/train.py` (the defaults are the `ours` recipe)."""
 
