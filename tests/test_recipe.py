@@ -126,7 +126,11 @@ def test_recipe_paper_sets_the_papers_values_except_what_the_user_typed():
     )
     assert augment.mixup_alpha == 0.2  # typed by the user: kept
     assert train.epochs == 200 and train.weight_decay == 1e-3
-    _, _, ours, ours_train = parse(["--output_dir", "/tmp/x"])
-    assert ours.noise_mode == "fresh" and ours.mixup_alpha > 0 and ours.crop_chunks > 0 and ours_train.ema_decay > 0
+    _, _, ours, ours_train = parse(["--output_dir", "/tmp/x"])  # the paper's, plus speed, channel and EMA
+    assert (ours.noise_mode, ours.noise_copies, ours.mixup_alpha, ours.crop_chunks) == ("copies", 2, 0.0, 0)
+    assert ours.speed_perturb > 0 and ours.channel_prob > 0 and ours_train.ema_decay > 0
+    _, _, regularised, regularised_train = parse(["--output_dir", "/tmp/x", "--recipe", "regularised"])
+    assert regularised.noise_mode == "fresh" and regularised.mixup_alpha > 0 and regularised.crop_chunks > 0
+    assert regularised_train.weight_decay == 0.05 and regularised_train.ema_decay > 0
     assert np.isclose(parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].snr_min, 15.0)
     assert parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].noise_type == "awgn"
