@@ -134,3 +134,9 @@ def test_recipe_paper_sets_the_papers_values_except_what_the_user_typed():
     assert regularised_train.weight_decay == 0.05 and regularised_train.ema_decay > 0
     assert np.isclose(parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].snr_min, 15.0)
     assert parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].noise_type == "awgn"
+
+
+def test_the_registry_numbers_match_the_config_classes():
+    from ser_hf.configuration_ser import PAPER_CONFIGS
+
+    assert all(config.paper_model == number for number, config in PAPER_CONFIGS.items())

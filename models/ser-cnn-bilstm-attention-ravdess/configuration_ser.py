@@ -142,9 +142,10 @@ class SerCnnBiLstmAttentionConfig(SerConfig):
     use_attention: bool = True
 
 
-PAPER_CONFIGS = {config.paper_model: config for config in (SerCnnLstmConfig, SerCnnBiLstmAttentionConfig)}
-"""The paper's model number -> its config class: the one registry of the two architectures (their
-`model_type`, `display_name` and model classes are found from here)."""
+PAPER_CONFIGS = {1: SerCnnLstmConfig, 2: SerCnnBiLstmAttentionConfig}
+"""The paper's model number -> its config class (each also holds its number as `paper_model`): the one
+registry of the two architectures; their `model_type`, `display_name` and model classes are found from
+here. A literal, as remote code may only define things at import."""
 
 
 def display_name(model_type: str) -> str:
