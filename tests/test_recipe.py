@@ -57,6 +57,8 @@ def test_fixed_copies_keep_their_speed_and_channel_across_epochs():
     a, la = augmenter(waves, lengths, rows, copies, epoch=0)
     b, lb = augmenter(waves, lengths, rows, copies, epoch=5)
     assert torch.equal(a, b) and torch.equal(la, lb) and not torch.equal(la, lengths)
+    alone, _ = augmenter(waves[1:], lengths[1:], rows[1:], copies[1:], epoch=0)  # the same copy in another batch
+    torch.testing.assert_close(alone[0, : int(la[1])], a[1, : int(la[1])])
     fresh = WaveformAugmenter(AugmentConfig(noise_mode="fresh", speed_perturb=0.1, channel_prob=1.0), seed=0)
     assert not torch.equal(fresh(waves, lengths, rows, copies, 0)[1], fresh(waves, lengths, rows, copies, 1)[1])
 

@@ -290,18 +290,9 @@ def test_evaluate_scores_the_good_files_and_names_every_file_left_out(tmp_path, 
     sf.write(root / "OAF_silent_sad.wav", np.zeros(24000, np.float32), 16000)
     (root / "OAF_broken_angry.wav").write_text("not audio")
     sf.write(root / "YAF_extra.wav", GOOD, 16000)
-    code = cli(
-        [
-            "evaluate",
-            "--model",
-            str(REPO / "models" / "ser-cnn-lstm-ravdess"),
-            "--corpus",
-            "tess",
-            "--data",
-            str(root),
-            "--json",
-        ]
-    )
+    command = ["evaluate", "--model", str(REPO / "models" / "ser-cnn-lstm-ravdess"), "--corpus", "tess"]
+    command += ["--data", str(root), "--json"]
+    code = cli(command)
     captured = capsys.readouterr()
     assert code == 0
     metrics = _strict_json(captured.out)
@@ -317,20 +308,7 @@ def test_evaluate_scores_the_good_files_and_names_every_file_left_out(tmp_path, 
     for name in ("OAF_broken_angry.wav", "OAF_silent_sad.wav"):
         assert captured.err.count(str(root / name)) == 1
     assert "YAF_extra.wav" in caplog.text  # the unrecognised name is named in the warning
-    code = cli(
-        [
-            "evaluate",
-            "--model",
-            str(REPO / "models" / "ser-cnn-lstm-ravdess"),
-            "--corpus",
-            "tess",
-            "--data",
-            str(root),
-            "--json",
-            "--classes",
-            "all",
-        ]
-    )
+    code = cli([*command, "--classes", "all"])
     assert code == 0 and _strict_json(capsys.readouterr().out)["argmax_over"] == "all 8 classes"
 
 

@@ -212,9 +212,11 @@ def channel_filter(
     size = 1 << (wave.shape[1] + room_length - 1).bit_length()
     spectrum = torch.fft.rfft(wave, n=size)
     hz = torch.fft.rfftfreq(size, 1 / sample_rate, device=wave.device)
-    generator = torch.Generator(device=wave.device).manual_seed(int(draws[0, 0] * 2**31))
+    # each clip's equaliser and room come from its own seed (its first draw), so a fixed copy is the
+    # same whichever clips share its batch
+    generators = [torch.Generator(device=wave.device).manual_seed(int(seed * 2**31)) for seed in draws[:, 0].tolist()]
     # equaliser: random gains at 6 knots spaced on a log-frequency axis, interpolated
-    knots = (torch.rand(len(rows), 6, generator=generator, device=wave.device) * 2 - 1) * 6.0
+    knots = (torch.stack([torch.rand(6, generator=g, device=wave.device) for g in generators]) * 2 - 1) * 6.0
     position = (torch.log2(hz.clamp_min(50) / 50) / torch.log2(torch.tensor(sample_rate / 2 / 50)) * 5).clamp(0, 5)
     low = position.floor().long().clamp_max(4)
     t = position - low
@@ -225,7 +227,8 @@ def channel_filter(
     # room: direct path plus an exponentially decaying noise tail, RT60 in [0.1, 0.6] s
     rt60 = 0.1 + draws[:, 2:3] * 0.5
     time = torch.arange(room_length, device=wave.device) / sample_rate
-    tail = torch.randn(len(rows), room_length, generator=generator, device=wave.device) * torch.exp(-6.9 * time / rt60)
+    noise = torch.stack([torch.randn(room_length, generator=g, device=wave.device) for g in generators])
+    tail = noise * torch.exp(-6.9 * time / rt60)
     tail[:, 0] = 0
     wet = draws[:, 2:3] * 0.5 / tail.pow(2).sum(1, keepdim=True).sqrt()
     impulse = torch.zeros(len(rows), room_length, device=wave.device)
