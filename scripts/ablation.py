@@ -2,9 +2,10 @@
 `regularised` one and that one with one ingredient removed at a time, same seeds, same protocol, one
 run after another; then prints the table.
 
-    python scripts/ablation.py --model 2 --split paper --epochs 20 --seeds 0 [--variants ours paper no-mixup ...]
+    python scripts/ablation.py --architecture 2 --split paper --epochs 20 --seeds 0 [--variants ours paper ...]
+    python scripts/ablation.py --architecture 2 --split actor-kfold --epochs 30 --folds 0 1 2 3 4 5
 
-Runs live in `--out/<split>-m<model>-e<epochs>/<variant>-s<seed>/`; finished runs are skipped and
+Runs live in `--out/<split>-m<architecture>-e<epochs>/<variant>-s<seed>[-f<fold>]/`; finished runs are skipped and
 interrupted ones resumed, so the script can be stopped and started again (a CPU session at a time).
 `--table FILE` also writes the markdown table.
 """
@@ -34,8 +35,9 @@ VARIANTS: dict[str, list[str]] = {
 """Variant name -> options added to `scripts/train.py`."""
 
 
-def run(variant: str, seed: int, args, extra: list[str]) -> dict | None:
-    folder = Path(args.out) / f"{args.split}-m{args.model}-e{args.epochs}" / f"{variant}-s{seed}"
+def run(variant: str, seed: int, fold: int | None, args, extra: list[str]) -> dict | None:
+    name = f"{variant}-s{seed}" + ("" if fold is None else f"-f{fold}")
+    folder = Path(args.out) / f"{args.split}-m{args.architecture}-e{args.epochs}" / name
     metrics = folder / "metrics.json"
     if not metrics.exists():
         command = [
@@ -43,10 +45,11 @@ def run(variant: str, seed: int, args, extra: list[str]) -> dict | None:
             str(Path(__file__).with_name("train.py")),
             "--output_dir",
             str(folder),
-            "--model",
-            str(args.model),
+            "--architecture",
+            str(args.architecture),
             "--split",
             args.split,
+            *([] if fold is None else ["--fold", str(fold)]),
             "--epochs",
             str(args.epochs),
             "--seed",
@@ -58,7 +61,7 @@ def run(variant: str, seed: int, args, extra: list[str]) -> dict | None:
             command.append("--resume")
         print("+", " ".join(command[1:]), flush=True)
         if subprocess.run(command, check=False).returncode != 0:
-            print(f"{variant} seed {seed}: training failed", file=sys.stderr)
+            print(f"{name}: training failed", file=sys.stderr)
             return None
     return json.loads(metrics.read_text())
 
@@ -70,8 +73,8 @@ def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
 
     base = mean_std([m["test"]["accuracy"] for m in results.get(reference, [])]) if results.get(reference) else None
     lines = [
-        "| variant | seeds | test accuracy % | vs ours | test macro-F1 % | best val. accuracy % (epoch) | train loss, last epoch |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| variant | runs | test accuracy %, mean ± std | each run | vs ours | test macro-F1 % | best val. accuracy % (epoch) | train loss, last epoch |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for name, runs in results.items():
         if not runs:
@@ -82,33 +85,38 @@ def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
             f"{100 * max(h.get('val_accuracy', 0) for h in m['history']):.1f} ({m['best_epoch']})" for m in runs
         )
         loss = " / ".join(f"{m['history'][-1]['train_loss']:.2f}" for m in runs)
+        each = " / ".join(f"{100 * m['test']['accuracy']:.1f}" for m in runs)
         delta = f"{acc - base[0]:+.1f}" if base and name != reference else ""
         lines.append(
-            f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |"
+            f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {each} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |"
         )
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=int, choices=(1, 2), default=2)
+    parser.add_argument("--architecture", "--model", type=int, choices=(1, 2), default=2)
     parser.add_argument("--split", choices=("paper", "paper-strict", "speaker", "actor-kfold"), default="paper")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--folds", type=int, nargs="+", default=None, help="actor-kfold: the test folds to run")
     parser.add_argument("--variants", nargs="+", choices=tuple(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--table", help="also write the markdown table here")
     args, extra = parser.parse_known_args()
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
+    if (args.folds is not None) != (args.split == "actor-kfold"):
+        parser.error("--folds goes with --split actor-kfold, and actor-kfold needs --folds")
+    runs = [(seed, fold) for seed in args.seeds for fold in (args.folds or [None])]
     results = {}
     for variant in args.variants:
-        results[variant] = [m for seed in args.seeds if (m := run(variant, seed, args, extra)) is not None]
+        results[variant] = [m for seed, fold in runs if (m := run(variant, seed, fold, args, extra)) is not None]
     text = table(results)
     print(text)
     if args.table:
         Path(args.table).write_text(text + "\n")
-    return 0 if all(len(r) == len(args.seeds) for r in results.values()) else 1
+    return 0 if all(len(r) == len(runs) for r in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
 import sys
 
-from ser_hf.training.cli import main
+from ser_hf.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["train", *sys.argv[1:]]))

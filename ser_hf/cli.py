@@ -1,19 +1,27 @@
-"""The `ser-hf` command.
+"""The `ser-hf` command: one parser, one subcommand per entry of `COMMANDS`, every option a field of
+an argument dataclass read by `HfArgumentParser` (typed choices from `Literal`, both spellings
+`--model_dir` / `--model-dir`).
 
 ser-hf predict PATH... [--model DIR_OR_REPO_ID] [--json]
-ser-hf train --output_dir DIR [--model 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
+ser-hf train --output_dir DIR [--architecture 1|2] [--split speaker] ...   (also: accelerate launch scripts/train.py)
 ser-hf evaluate --model DIR_OR_REPO_ID [--data RAVDESS] [--split speaker] [--part test]
-ser-hf push --model-dir DIR --repo-id USER/NAME [--private] [--revision R] [--dry-run]
+ser-hf push --model DIR --repo_id USER/NAME [--private] [--revision R] [--dry_run]
 ser-hf export-onnx --model DIR_OR_REPO_ID --out FILE.onnx [--opset 17] [--overwrite]
-ser-hf push-dataset --repo-id USER/NAME [--data RAVDESS] [--private] [--dry-run [--output-dir DIR]]
+ser-hf push-dataset --repo_id USER/NAME [--data RAVDESS] [--private] [--dry_run [--output_dir DIR]]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .audio import HOP_SECONDS, LONG_AUDIO_SECONDS, WINDOW_SECONDS  # numpy and soundfile: still light
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -40,11 +48,99 @@ def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help line, unless it has none."""
+
+    def _get_help_string(self, action):
+        return action.help or "" if action.default is None else super()._get_help_string(action)
+
+
 class UsageError(ValueError):
     """An option value that cannot work, found before any work starts (exit code 2)."""
 
 
-def _positive(args: argparse.Namespace, *names: str) -> None:
+@dataclass
+class PredictArguments:
+    """`ser-hf predict`: top emotion and all probabilities for audio files."""
+
+    model: str | None = field(
+        default=None,
+        metadata={
+            "help": "a model folder or a Hugging Face Hub repo id "
+            "(default: the bundled Model 2, models/ser-cnn-bilstm-attention-ravdess)"
+        },
+    )
+    device: str = field(default="cpu", metadata={"help": "torch device"})
+    long_audio_seconds: float = field(
+        default=LONG_AUDIO_SECONDS, metadata={"help": "files longer than this get a timeline of sliding windows"}
+    )
+    window_seconds: float = field(default=WINDOW_SECONDS, metadata={"help": "window of the timeline"})
+    hop_seconds: float = field(default=HOP_SECONDS, metadata={"help": "hop between timeline windows"})
+    onnx: str | None = field(
+        default=None,
+        metadata={
+            "help": "run this ONNX file (from `ser-hf export-onnx`) with ONNX Runtime instead of PyTorch; "
+            "--model still gives the feature extractor and labels"
+        },
+    )
+    # What HfArgumentParser does not express: a positional operand, and plain switches (so that
+    # `--json a.wav` does not read `a.wav` as the switch's value). `build_parser` adds them from
+    # their "argparse" metadata and `parse_args` sets them.
+    paths: list[str] = field(
+        init=False,
+        default_factory=list,
+        metadata={"argparse": {"nargs": "+", "metavar": "PATH", "help": "audio files (wav, flac, ogg, mp3; any rate)"}},
+    )
+    json: bool = field(
+        init=False, default=False, metadata={"argparse": {"action": "store_true", "help": "print the results as JSON"}}
+    )
+    timeline: bool = field(
+        init=False,
+        default=False,
+        metadata={"argparse": {"action": "store_true", "help": "print every window of long files"}},
+    )
+
+
+@dataclass
+class ExportOnnxArguments:
+    """`ser-hf export-onnx`: a model as ONNX with dynamic batch and chunk axes, checked against PyTorch."""
+
+    model: str = field(metadata={"help": "a model folder or a Hub repo id"})
+    out: str = field(metadata={"help": "the .onnx file to write"})
+    opset: int = field(default=17)
+    overwrite: bool = field(default=False, metadata={"help": "replace an existing --out file"})
+
+
+@dataclass
+class PushArguments:
+    """`ser-hf push`: a trained model folder to the Hugging Face Hub."""
+
+    model: str = field(
+        metadata={"help": "the model folder (written by ser-hf train)", "aliases": ["--model_dir", "--model-dir"]}
+    )
+    repo_id: str = field(metadata={"help": "USER/NAME"})
+    private: bool = field(default=False)
+    revision: str | None = field(default=None, metadata={"help": "branch to push to (created if missing)"})
+    dry_run: bool = field(
+        default=False,
+        metadata={"help": "no token, no network: list the files and prove the folder loads as the Hub would serve it"},
+    )
+
+
+@dataclass
+class PushDatasetArguments:
+    """`ser-hf push-dataset`: the prepared RAVDESS with a dataset card to the Hub."""
+
+    repo_id: str = field(metadata={"help": "USER/NAME of the dataset repo"})
+    data: str | None = field(
+        default=None, metadata={"help": "RAVDESS folder or zip (default $SER_HF_RAVDESS_DIR, else Zenodo)"}
+    )
+    private: bool = field(default=False)
+    dry_run: bool = field(default=False, metadata={"help": "no token, no network: prepare and check only"})
+    output_dir: str | None = field(default=None, metadata={"help": "with --dry_run: write the parquet and card here"})
+
+
+def _positive(args, *names: str) -> None:
     for name in names:
         value = getattr(args, name)
         if not value > 0:
@@ -66,7 +162,7 @@ def check_device(device: str) -> None:
         raise UsageError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
 
 
-def _check_predict(args: argparse.Namespace) -> None:
+def _check_predict(args: PredictArguments) -> None:
     from .audio import MAX_CLIP_SECONDS
 
     _positive(args, "window_seconds", "hop_seconds", "long_audio_seconds")  # light checks first, torch last
@@ -93,7 +189,7 @@ def quiet_loading() -> None:
     disable_progress_bars()
 
 
-def _predict(args: argparse.Namespace) -> int:
+def _predict(args: PredictArguments) -> int:
     _check_predict(args)  # before torch is imported: a usage error answers at once
     quiet_loading()
     from .inference import ModelLoadError, bundled_model_path, load_model, predict_files
@@ -155,7 +251,7 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if any(r.error is not None for r in results) else 0
 
 
-def _export_onnx(args: argparse.Namespace) -> int:
+def _export_onnx(args: ExportOnnxArguments) -> int:
     if os.path.exists(args.out) and not args.overwrite:
         raise UsageError(f"--out {args.out} exists: choose another --out or pass --overwrite")
     from .paths import check_output_path
@@ -187,11 +283,11 @@ def _export_onnx(args: argparse.Namespace) -> int:
     return 0
 
 
-def _push(args: argparse.Namespace) -> int:
+def _push(args: PushArguments) -> int:
     from .hub import PushError, push_model
 
     try:
-        result = push_model(args.model_dir, args.repo_id, args.private, args.revision, args.dry_run)
+        result = push_model(args.model, args.repo_id, args.private, args.revision, args.dry_run)
     except (PushError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -202,7 +298,7 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _push_dataset(args: argparse.Namespace) -> int:
+def _push_dataset(args: PushDatasetArguments) -> int:
     from .data.common import CorpusError
     from .hub import PushError, push_dataset
 
@@ -218,95 +314,130 @@ def _push_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .audio import HOP_SECONDS, LONG_AUDIO_SECONDS, WINDOW_SECONDS  # numpy and soundfile: still light
+def _evaluate(args) -> int:
+    from .evaluation import run
 
+    return run(args)
+
+
+def _train(*groups) -> int:
+    from .training.cli import run
+
+    return run(*groups)
+
+
+def _prepare_train(groups: tuple, given: set[str]) -> None:
+    from .training.args import apply_recipe, check_arguments
+
+    if "model" in given:  # the old name of --architecture: --model is a folder in every other command
+        number = groups[0].architecture
+        print(f"ser-hf train: note: --model {number} is read as --architecture {number}", file=sys.stderr)
+    apply_recipe(groups, given)
+    try:
+        check_arguments(*groups)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+class Command(NamedTuple):
+    """One subcommand: its help line, its argument dataclasses, what it runs (one instance of each
+    dataclass), and checks that need to know which options were typed (the training recipe)."""
+
+    help: str
+    arguments: Callable[[], tuple[type, ...]]
+    run: Callable[..., int]
+    prepare: Callable[[tuple, set[str]], None] | None = None
+
+
+def _train_arguments() -> tuple[type, ...]:
+    from .training.args import AugmentArguments, DataArguments, ModelArguments, TrainArguments
+
+    return ModelArguments, DataArguments, AugmentArguments, TrainArguments
+
+
+def _evaluate_arguments() -> tuple[type, ...]:
+    from .evaluation import EvaluateArguments
+
+    return (EvaluateArguments,)
+
+
+COMMANDS: dict[str, Command] = {
+    "predict": Command("top emotion and all probabilities for audio files", lambda: (PredictArguments,), _predict),
+    "train": Command(
+        "train Model 1 or 2 on RAVDESS (also: accelerate launch scripts/train.py)",
+        _train_arguments,
+        _train,
+        _prepare_train,
+    ),
+    "evaluate": Command(
+        "score a model on a corpus split: accuracy, macro-F1, per class, confusion", _evaluate_arguments, _evaluate
+    ),
+    "push": Command("upload a trained model folder to the Hugging Face Hub", lambda: (PushArguments,), _push),
+    "export-onnx": Command(
+        "export a model to ONNX (dynamic batch and chunk axes) and check it",
+        lambda: (ExportOnnxArguments,),
+        _export_onnx,
+    ),
+    "push-dataset": Command(
+        "upload the prepared RAVDESS with a dataset card", lambda: (PushDatasetArguments,), _push_dataset
+    ),
+}
+"""Every `ser-hf` subcommand; `build_parser` and `parse_args` derive the command line from it."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `ser-hf` parser. Only `command`'s options are built: they come from `HfArgumentParser`,
+    whose transformers import `ser-hf --help` does without."""
     parser = OneLineErrorParser(prog="ser-hf", description="Speech emotion recognition (RAVDESS, 8 emotions).")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
-    commands.add_parser("train", help="train Model 1 or 2 (see `ser-hf train --help`)", add_help=False)
-    commands.add_parser(
-        "evaluate", help="score a model on a RAVDESS split (see `ser-hf evaluate --help`)", add_help=False
-    )
-    predict = commands.add_parser("predict", help="top emotion and all probabilities for audio files")
-    predict.add_argument(
-        "paths", nargs="+", metavar="PATH", help="audio files (wav, flac, ogg, mp3; any rate, mono or stereo)"
-    )
-    predict.add_argument(
-        "--model",
-        default=None,
-        help="a model folder or a Hugging Face Hub repo id "
-        "(default: the bundled Model 2, models/ser-cnn-bilstm-attention-ravdess)",
-    )
-    predict.add_argument("--json", action="store_true", help="print the results as JSON")
-    predict.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    predict.add_argument(
-        "--long-audio-seconds",
-        dest="long_audio_seconds",
-        type=float,
-        default=LONG_AUDIO_SECONDS,
-        help=f"files longer than this get a timeline of sliding windows (default: {LONG_AUDIO_SECONDS:g})",
-    )
-    predict.add_argument("--window-seconds", dest="window_seconds", type=float, default=WINDOW_SECONDS)
-    predict.add_argument("--hop-seconds", dest="hop_seconds", type=float, default=HOP_SECONDS)
-    predict.add_argument("--timeline", action="store_true", help="print every window of long files")
-    predict.add_argument(
-        "--onnx",
-        default=None,
-        help="run this ONNX file (from `ser-hf export-onnx`) with ONNX Runtime "
-        "instead of PyTorch; --model still gives the feature extractor and labels",
-    )
-    predict.set_defaults(handler=_predict)
-    push = commands.add_parser("push", help="upload a trained model folder to the Hugging Face Hub")
-    push.add_argument("--model-dir", dest="model_dir", required=True)
-    push.add_argument("--repo-id", dest="repo_id", required=True, help="USER/NAME")
-    push.add_argument("--private", action="store_true")
-    push.add_argument("--revision", default=None, help="branch to push to (created if missing)")
-    push.add_argument(
-        "--dry-run",
-        dest="dry_run",
-        action="store_true",
-        help="no token, no network: list the files and prove the folder loads as the Hub would serve it",
-    )
-    push.set_defaults(handler=_push)
-    export = commands.add_parser(
-        "export-onnx", help="export a model to ONNX (dynamic batch and chunk axes) and check it"
-    )
-    export.add_argument("--model", required=True, help="a model folder or a Hub repo id")
-    export.add_argument("--out", required=True, help="the .onnx file to write")
-    export.add_argument("--opset", type=int, default=17)
-    export.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    export.set_defaults(handler=_export_onnx)
-    push_data = commands.add_parser("push-dataset", help="upload the prepared RAVDESS with a dataset card")
-    push_data.add_argument(
-        "--data", default=None, help="RAVDESS folder or zip (default $SER_HF_RAVDESS_DIR, else Zenodo)"
-    )
-    push_data.add_argument("--repo-id", dest="repo_id", required=True, help="USER/NAME of the dataset repo")
-    push_data.add_argument("--private", action="store_true")
-    push_data.add_argument(
-        "--dry-run", dest="dry_run", action="store_true", help="no token, no network: prepare and check only"
-    )
-    push_data.add_argument(
-        "--output-dir", dest="output_dir", default=None, help="with --dry-run: write the parquet and card here"
-    )
-    push_data.set_defaults(handler=_push_dataset)
+    for name, spec in COMMANDS.items():
+        if name != command:
+            commands.add_parser(name, help=spec.help)
+            continue
+        from transformers import HfArgumentParser
+
+        types = spec.arguments()
+        sub = commands.add_parser(
+            name,
+            help=spec.help,
+            description=spec.help,
+            parents=[HfArgumentParser(types, add_help=False)],
+            formatter_class=DefaultsHelpFormatter,
+        )
+        for dtype in types:
+            for item in dataclasses.fields(dtype):
+                if "argparse" in item.metadata:
+                    kwargs = item.metadata["argparse"]
+                    sub.add_argument(item.name if "nargs" in kwargs else f"--{item.name}", **kwargs)
     return parser
+
+
+def parse_args(argv: list[str]) -> tuple[str, tuple]:
+    """The subcommand and one instance of each of its argument dataclasses, checked. Parse errors
+    exit with code 2 (argparse); values that cannot work raise `UsageError`."""
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    namespace = build_parser(command).parse_args(argv)
+    spec = COMMANDS[namespace.command]
+    groups = []
+    for dtype in spec.arguments():
+        group = dtype(**{f.name: getattr(namespace, f.name) for f in dataclasses.fields(dtype) if f.init})
+        for item in dataclasses.fields(dtype):
+            if not item.init:
+                setattr(group, item.name, getattr(namespace, item.name))
+        groups.append(group)
+    if spec.prepare is not None:
+        given = {token[2:].split("=")[0].replace("-", "_") for token in argv if token.startswith("--")}
+        spec.prepare(tuple(groups), given)
+    return namespace.command, tuple(groups)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "train":  # its options are dataclasses parsed by HfArgumentParser
-        from .training.cli import main as train_main
-
-        return train_main(argv[1:])
-    if argv and argv[0] == "evaluate":
-        from .evaluation import main as evaluate_main
-
-        return evaluate_main(argv[1:])
-    args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        command, groups = parse_args(argv)  # before torch: --help and usage errors answer at once
+        return COMMANDS[command].run(*groups)
     except UsageError as error:  # checked before any work starts
-        print(f"ser-hf {args.command}: error: {error}", file=sys.stderr)
+        print(f"ser-hf {argv[0]}: error: {error}", file=sys.stderr)
         return 2
 
 

@@ -6,9 +6,10 @@ have are scored (rows of other classes are left out and reported).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from dataclasses import dataclass, field
+from typing import Literal
 
 from .data.splits import SPLITS, actor_split, make_split
 
@@ -81,54 +82,46 @@ def evaluate_model(
     return metrics
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .cli import OneLineErrorParser
+@dataclass
+class EvaluateArguments:
+    """`ser-hf evaluate`: accuracy, macro-F1, per-class scores and confusion matrix of a model on a split."""
 
-    parser = OneLineErrorParser(
-        prog="ser-hf evaluate", description="accuracy, macro-F1, per-class scores, confusion matrix"
+    model: str = field(metadata={"help": "model folder or Hub repo id"})
+    data: str | None = field(
+        default=None,
+        metadata={"help": "corpus folder (RAVDESS also: zip or Hub dataset id; default $SER_HF_RAVDESS_DIR)"},
     )
-    parser.add_argument("--model", required=True, help="model folder or Hub repo id")
-    parser.add_argument(
-        "--data", default=None, help="corpus folder (RAVDESS also: zip or Hub dataset id; default $SER_HF_RAVDESS_DIR)"
+    corpus: Literal["ravdess", "savee", "tess", "crema-d", "emodb"] = field(  # = data.corpora.CORPORA (tested)
+        default="ravdess", metadata={"help": "another corpus is scored on the classes it shares with the model"}
     )
-    parser.add_argument(
-        "--corpus",
-        default="ravdess",
-        help="ravdess | savee | tess | crema-d | emodb (scored on the classes shared with the model)",
+    split: Literal[(*SPLITS, "all")] = field(
+        default="speaker", metadata={"help": "the training run's split, or all rows"}
     )
-    parser.add_argument(
-        "--split", default="speaker", choices=[*SPLITS, "all"], help="the training run's split, or all rows"
-    )
-    parser.add_argument("--part", default="test", choices=["train", "validation", "test"])
-    parser.add_argument("--seed", type=int, default=42, help="seed of the split (as in training)")
-    parser.add_argument("--fold", type=int, default=0)
-    parser.add_argument("--num_folds", type=int, default=6)
-    parser.add_argument("--test_actors", default=None, help="comma-separated actors (overrides --split)")
-    parser.add_argument("--validation_actors", default="")
-    parser.add_argument(
-        "--classes",
+    part: Literal["train", "validation", "test"] = field(default="test")
+    seed: int = field(default=42, metadata={"help": "seed of the split (as in training)"})
+    fold: int = field(default=0)
+    num_folds: int = field(default=6)
+    test_actors: str | None = field(default=None, metadata={"help": "comma-separated actors (overrides --split)"})
+    validation_actors: str = field(default="")
+    classes: Literal["shared", "all"] = field(
         default="shared",
-        choices=["shared", "all"],
-        help="argmax over the classes the corpus shares with the model (the cross-corpus convention) "
-        "or over all of the model's classes",
+        metadata={
+            "help": "argmax over the classes the corpus shares with the model (the cross-corpus convention) "
+            "or over all of the model's classes"
+        },
     )
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--json", action="store_true")
-    return parser
+    batch_size: int = field(default=64)
+    device: str = field(default="cpu")
+    json: bool = field(default=False, metadata={"help": "print only JSON on stdout"})
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)  # before the heavy imports: --help and usage errors answer at once
-    if args.batch_size < 1:
-        parser.exit(2, f"ser-hf evaluate: error: --batch_size must be at least 1, got {args.batch_size}\n")
+def run(args: EvaluateArguments) -> int:
+    """`ser-hf evaluate`: checks the options (a `UsageError` before any work), scores, prints."""
     from .cli import UsageError, check_device, quiet_loading
 
-    try:
-        check_device(args.device)
-    except UsageError as error:
-        parser.exit(2, f"ser-hf evaluate: error: {error}\n")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch_size must be at least 1, got {args.batch_size}")
+    check_device(args.device)
     quiet_loading()
     from .data.common import CorpusError
     from .data.corpora import load_corpus

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from ser_hf.cli import parse_args
 from ser_hf.data.augment import AugmentConfig, WaveformAugmenter, change_speed, channel_filter
-from ser_hf.training.cli import parse
 from ser_hf.training.step import WeightAverage, mixup
 
 
@@ -114,9 +114,13 @@ def test_weight_average_follows_the_ema_formula():
     assert restored.updates == 22  # the warm-up position is part of the checkpoint
 
 
+def parse(argv: list[str]) -> tuple:
+    return parse_args(["train", *argv])[1]
+
+
 def test_recipe_paper_sets_the_papers_values_except_what_the_user_typed():
     _, _, augment, train = parse(
-        ["--output_dir", "/tmp/x", "--recipe", "paper", "--model", "1", "--mixup_alpha", "0.2"]
+        ["--output_dir", "/tmp/x", "--recipe", "paper", "--architecture", "1", "--mixup_alpha", "0.2"]
     )
     assert (augment.noise_mode, augment.noise_copies, augment.noise_type) == (
         "copies",
@@ -134,7 +138,9 @@ def test_recipe_paper_sets_the_papers_values_except_what_the_user_typed():
     _, _, regularised, regularised_train = parse(["--output_dir", "/tmp/x", "--recipe", "regularised"])
     assert regularised.noise_mode == "fresh" and regularised.mixup_alpha > 0 and regularised.crop_chunks > 0
     assert regularised_train.weight_decay == 0.05 and regularised_train.ema_decay > 0
-    assert np.isclose(parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].snr_min, 15.0)
+    assert np.isclose(parse(["--output_dir", "/tmp/x", "--architecture", "2", "--recipe", "paper"])[2].snr_min, 15.0)
+    # --model, the old name of --architecture, still works
+    assert parse(["--output_dir", "/tmp/x", "--model", "1", "--recipe", "paper"])[0].architecture == 1
     assert parse(["--output_dir", "/tmp/x", "--model", "2", "--recipe", "paper"])[2].noise_type == "awgn"
 
 

@@ -214,15 +214,20 @@ def test_usage_errors_exit_2_with_one_line_before_any_work(case, argv, message, 
 
 
 def test_help_and_usage_errors_do_not_import_torch():
-    """`ser-hf --help`, `predict --help` and a usage error answer without torch (start-up times: bench)."""
+    """`ser-hf --help` answers without torch and transformers; a command's `--help` and its usage
+    errors without torch (`HfArgumentParser` is transformers'; start-up times: bench)."""
     script = (
         "import sys; from ser_hf.cli import main\n"
-        "for argv in (['--help'], ['predict', '--help'], ['predict', 'x.wav', '--window-seconds', '0']):\n"
+        "def run(argv):\n"
         "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
-        "print('torch' in sys.modules, 'transformers' in sys.modules)"
+        "run(['--help']); light = ('torch' in sys.modules, 'transformers' in sys.modules)\n"
+        "for argv in (['predict', '--help'], ['predict', 'x.wav', '--window-seconds', '0'], "
+        "['evaluate', '--help'], ['train', '--help'], ['export-onnx', '--help']):\n"
+        "    run(argv)\n"
+        "print('RESULT', *light, 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "False False"
+    assert [line for line in out.splitlines() if line.startswith("RESULT")] == ["RESULT False False False"]
 
 
 def test_import_ser_hf_is_light_and_classes_register_on_use():
@@ -425,11 +430,50 @@ def test_the_bundled_temperature_is_refitted_from_real_validation_logits(ravdess
 def test_every_option_takes_both_spellings(capsys):
     """`--batch-size` and `--batch_size`, `--model-dir` and `--model_dir`: one rule for every command."""
     for argv in (["evaluate", "--model", "x", "--batch-size", "0"], ["evaluate", "--model", "x", "--batch_size", "0"]):
-        with pytest.raises(SystemExit) as exit_info:
-            cli(argv)
-        assert exit_info.value.code == 2 and "--batch_size must be at least 1" in capsys.readouterr().err
+        assert cli(argv) == 2 and "--batch_size must be at least 1" in capsys.readouterr().err
     for argv in (["predict", "x.wav", "--window_seconds", "0"], ["predict", "x.wav", "--window-seconds", "0"]):
         assert cli(argv) == 2 and "--window-seconds must be positive" in capsys.readouterr().err
-    with pytest.raises(SystemExit):  # HfArgumentParser accepts both spellings too
-        cli(["train", "--output-dir", "/proc/x", "--epochs", "0"])
+    assert cli(["train", "--output-dir", "/proc/x", "--epochs", "0"]) == 2
     assert "--epochs must be at least 1" in capsys.readouterr().err
+
+
+def test_one_command_surface_every_option_from_a_dataclass(capsys):
+    """Every subcommand's options are its dataclasses' fields, parsed by `HfArgumentParser`: typed
+    choices fail at parse time, a switch before the files does not eat one, `--model` is a folder."""
+    import dataclasses
+    import typing
+
+    from ser_hf.cli import COMMANDS, PredictArguments, parse_args
+    from ser_hf.data.corpora import CORPORA
+    from ser_hf.data.splits import SPLITS
+    from ser_hf.evaluation import EvaluateArguments
+
+    for name, spec in COMMANDS.items():
+        with pytest.raises(SystemExit) as exit_info:
+            cli([name, "--help"])
+        assert exit_info.value.code == 0
+        documented = capsys.readouterr().out
+        for dtype in spec.arguments():
+            for item in dataclasses.fields(dtype):
+                assert (item.name if item.metadata.get("argparse", {}).get("nargs") else f"--{item.name}") in (
+                    documented if item.name != "paths" else documented.replace("PATH", "paths")
+                ), (name, item.name)
+    for argv, bad in (
+        (["evaluate", "--model", "x", "--corpus", "iemocap"], "'iemocap'"),
+        (["evaluate", "--model", "x", "--split", "random"], "'random'"),
+        (["evaluate", "--model", "x", "--part", "dev"], "'dev'"),
+        (["train", "--output_dir", "/tmp/x", "--architecture", "3"], "'3'"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            cli(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and f"invalid choice: {bad}" in err and len(err.splitlines()) == 1, err
+    hints = typing.get_type_hints(EvaluateArguments)
+    assert typing.get_args(hints["corpus"]) == CORPORA and typing.get_args(hints["split"]) == (*SPLITS, "all")
+    _, (predict,) = parse_args(["predict", "--json", "a.wav", "b.wav", "--timeline", "--model", "m"])
+    assert isinstance(predict, PredictArguments) and predict.paths == ["a.wav", "b.wav"]
+    assert predict.json and predict.timeline and predict.model == "m"
+    for spelling in ("--model", "--model_dir", "--model-dir"):  # push: --model is the folder, as everywhere
+        assert parse_args(["push", spelling, "runs/m", "--repo_id", "u/m"])[1][0].model == "runs/m"
+    _, (model_args, *_) = parse_args(["train", "--output_dir", "/tmp/x", "--model", "1"])
+    assert model_args.architecture == 1 and "read as --architecture 1" in capsys.readouterr().err

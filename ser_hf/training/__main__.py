@@ -1,3 +1,7 @@
-from .cli import main
+"""`python -m ser_hf.training ARGS` = `ser-hf train ARGS`."""
 
-main()
+import sys
+
+from ..cli import main
+
+sys.exit(main(["train", *sys.argv[1:]]))

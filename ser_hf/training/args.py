@@ -8,8 +8,12 @@ from typing import Literal
 
 @dataclass
 class ModelArguments:
-    model: Literal[1, 2] = field(
-        default=2, metadata={"help": "1: CNN-LSTM, 2: CNN-BiLSTM-attention (the paper's models)"}
+    architecture: Literal[1, 2] = field(
+        default=2,
+        metadata={
+            "help": "1: CNN-LSTM, 2: CNN-BiLSTM-attention (the paper's models); --model, its old name, still works",
+            "aliases": ["--model"],
+        },
     )
     use_lstm: bool = field(default=True, metadata={"help": "False: the 'no LSTM' ablation"})
     bidirectional: bool | None = field(default=None, metadata={"help": "override the model's LSTM direction"})
@@ -191,7 +195,7 @@ def apply_recipe(groups: tuple, given: set[str]) -> None:
     model_args = next(g for g in groups if isinstance(g, ModelArguments))
     values = dict(RECIPES[train_args.recipe])
     if train_args.recipe == "paper":
-        values["noise_type"] = PAPER_NOISE_TYPE.get(model_args.model, "awgn")
+        values["noise_type"] = PAPER_NOISE_TYPE.get(model_args.architecture, "awgn")
     for group in groups:
         for name, value in values.items():
             if hasattr(group, name) and name not in given:

@@ -52,9 +52,9 @@ def build_model(args: ModelArguments, num_labels: int = 8, id2label: dict | None
         model = AutoModelForAudioClassification.from_pretrained(args.init_from)
         model.config.temperature = 1.0  # trained uncalibrated; a new temperature is fitted at the end
         return model
-    if args.model not in MODEL_CLASSES:
-        raise TrainingArgumentError(f"--model must be 1 or 2, got {args.model}")
-    cls = MODEL_CLASSES[args.model]
+    if args.architecture not in MODEL_CLASSES:
+        raise TrainingArgumentError(f"--architecture must be 1 or 2, got {args.architecture}")
+    cls = MODEL_CLASSES[args.architecture]
     overrides = {"use_lstm": args.use_lstm, "lstm_hidden_size": args.lstm_hidden_size}
     if args.bidirectional is not None:
         overrides["bidirectional"] = args.bidirectional
