@@ -61,6 +61,35 @@ def _calibration(reports: dict | None) -> dict | None:
     return {"temperature": rows[0]["temperature"], "bins": ECE_BINS, "rows": rows}
 
 
+def _augmentation(augment: dict, train: dict) -> str:
+    """The training recipe in one line: noise, then each other ingredient that was on."""
+    if augment["noise_mode"] == "none":
+        parts = ["no noise"]
+    else:
+        copies = (
+            f"{augment['noise_copies']} noisy copies per file"
+            if augment["noise_mode"] == "copies"
+            else "fresh every epoch"
+        )
+        parts = [f"{augment['noise_type']} noise at {augment['snr_min']:g}-{augment['snr_max']:g} dB SNR, {copies}"]
+    if augment.get("speed_perturb"):
+        parts.append(f"speed x{1 - augment['speed_perturb']:g}-{1 + augment['speed_perturb']:g}")
+    if augment.get("channel_prob"):
+        parts.append(
+            f"another channel (equaliser, band limit, room) for {augment['channel_prob']:.0%} of the noisy copies"
+        )
+    if augment.get("freq_mask_param") or augment.get("time_mask_param"):
+        parts.append(f"SpecAugment ({augment['freq_mask_param']} bands, {augment['time_mask_param']} frames)")
+    if augment.get("crop_chunks"):
+        parts.append(f"random windows of {augment['crop_chunks']} chunks")
+    if augment.get("mixup_alpha"):
+        parts.append(f"mixup (alpha {augment['mixup_alpha']:g})")
+    if train.get("ema_decay"):
+        parts.append(f"weights averaged (EMA {train['ema_decay']:g})")
+    recipe = f"`{train['recipe']}`: " if train.get("recipe") else ""
+    return recipe + "; ".join(parts)
+
+
 def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
@@ -114,19 +143,7 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
         if per
         else []
     )
-    augmentation = arguments["augment"]
-    noise = (
-        "none"
-        if augmentation["noise_mode"] == "none"
-        else (
-            f"{augmentation['noise_type']} noise at {augmentation['snr_min']:g}-{augmentation['snr_max']:g} dB SNR, "
-            + (
-                f"{augmentation['noise_copies']} noisy copies per file"
-                if augmentation["noise_mode"] == "copies"
-                else "fresh every epoch"
-            )
-        )
-    )
+    noise = _augmentation(arguments["augment"], arguments["train"])
     held_out = (
         f"actors {', '.join(map(str, summary['test_actors']))}, never heard in training"
         if summary.get("test_actors")

@@ -368,7 +368,7 @@ def bench_startup(clip_path: Path, repeats: int) -> dict:
     commands = {
         "ser-hf --help": ["--help"],
         "ser-hf train --help": ["train", "--help"],
-        "ser-hf predict --window-seconds 0 (a usage error)": ["predict", str(clip_path), "--window-seconds", "0"],
+        "ser-hf predict --window_seconds 0 (a usage error)": ["predict", str(clip_path), "--window_seconds", "0"],
         "ser-hf predict CLIP (bundled Model 2)": ["predict", str(clip_path)],
         "python -c 'import torch' (for scale)": None,
     }

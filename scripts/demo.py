@@ -41,7 +41,7 @@ def main() -> int:
                     "train",
                     "--output_dir",
                     args.output_dir,
-                    "--model",
+                    "--architecture",
                     "1",
                     "--epochs",
                     str(args.epochs),

@@ -68,10 +68,10 @@ run() {  # NAME PRECISION TRAIN-OPTIONS...: one training in the background, its 
 }
 pids=()
 start=$EPOCHREALTIME
-run m2-paper no --model 2 --split paper --recipe paper --epochs "$EPOCHS"
-run m1-paper no --model 1 --split paper --recipe paper --epochs "$EPOCHS"
-run m2-speaker no --model 2 --split speaker --recipe paper --epochs "$SPEAKER_EPOCHS"
-run m2-paper-bf16 bf16 --model 2 --split paper --recipe paper --epochs "$EPOCHS"
+run m2-paper no --architecture 2 --split paper --recipe paper --epochs "$EPOCHS"
+run m1-paper no --architecture 1 --split paper --recipe paper --epochs "$EPOCHS"
+run m2-speaker no --architecture 2 --split speaker --recipe paper --epochs "$SPEAKER_EPOCHS"
+run m2-paper-bf16 bf16 --architecture 2 --split paper --recipe paper --epochs "$EPOCHS"
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
 echo "all runs: $start $EPOCHREALTIME (start and end, seconds)" 

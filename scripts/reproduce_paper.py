@@ -98,7 +98,17 @@ def paper_runs(model: int, epochs: int, opts) -> list[dict]:
     return [
         run(
             f"paper-m{model}-e{epochs}-s{seed}",
-            ["--model", str(model), "--split", "paper", "--seed", str(seed), "--epochs", str(epochs), *NOISE[model]],
+            [
+                "--architecture",
+                str(model),
+                "--split",
+                "paper",
+                "--seed",
+                str(seed),
+                "--epochs",
+                str(epochs),
+                *NOISE[model],
+            ],
             opts,
         )
         for seed in opts.seeds
@@ -173,7 +183,7 @@ def speaker(opts) -> None:
             run(
                 f"speaker-m{model}-fold{fold}",
                 [
-                    "--model",
+                    "--architecture",
                     str(model),
                     "--split",
                     "actor-kfold",
@@ -227,7 +237,7 @@ def ablations(opts) -> None:
                 run(
                     f"ablation-m2-{slug}-s{seed}",
                     [
-                        "--model",
+                        "--architecture",
                         "2",
                         "--split",
                         "paper",

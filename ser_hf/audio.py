@@ -138,7 +138,7 @@ def load_audio(
     if info.duration > max_seconds:
         raise AudioError(
             f"{path}: {info.duration:.0f} s of audio is more than the {max_seconds:.0f} s decoded at once: "
-            "predict long recordings window by window (ser-hf predict does so beyond --long-audio-seconds)"
+            "predict long recordings window by window (ser-hf predict does so beyond --long_audio_seconds)"
         )
     try:
         samples, rate = sf.read(path, dtype="float32", always_2d=True)

@@ -144,7 +144,7 @@ def _positive(args, *names: str) -> None:
     for name in names:
         value = getattr(args, name)
         if not value > 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be positive, got {value:g}")
+            raise UsageError(f"--{name} must be positive, got {value:g}")
 
 
 def check_device(device: str) -> None:
@@ -168,11 +168,11 @@ def _check_predict(args: PredictArguments) -> None:
     _positive(args, "window_seconds", "hop_seconds", "long_audio_seconds")  # light checks first, torch last
     if args.hop_seconds > args.window_seconds:
         raise UsageError(
-            f"--hop-seconds ({args.hop_seconds:g}) must not exceed --window-seconds ({args.window_seconds:g})"
+            f"--hop_seconds ({args.hop_seconds:g}) must not exceed --window_seconds ({args.window_seconds:g})"
         )
     if args.long_audio_seconds > MAX_CLIP_SECONDS:
         raise UsageError(
-            f"--long-audio-seconds must be at most {MAX_CLIP_SECONDS:g} (a clip decoded whole); "
+            f"--long_audio_seconds must be at most {MAX_CLIP_SECONDS:g} (a clip decoded whole); "
             "longer recordings get a timeline read window by window"
         )
     if args.onnx and not os.path.isfile(args.onnx):

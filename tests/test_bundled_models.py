@@ -26,7 +26,8 @@ def test_card_reports_the_metrics_json_and_names_the_held_out_actors(folder):
     assert metrics["test_actors"] and str(metrics["test_actors"]) in card
     assert f"{metrics['test']['accuracy']:.4f}" in card
     assert "license: cc-by-nc-sa-4.0" in card and "model-index" in card
-    assert metrics["command"].startswith("ser-hf train") and metrics["command"] in card
+    assert metrics["command"].startswith(("ser-hf train ", "accelerate launch scripts/train.py "))
+    assert metrics["command"] in card
 
 
 @pytest.mark.parametrize("folder", BUNDLED, ids=lambda p: p.name)
@@ -38,11 +39,11 @@ def test_push_dry_run_validates_the_bundled_folder(folder, tmp_path):
             "-m",
             "ser_hf.cli",
             "push",
-            "--model-dir",
+            "--model",
             str(folder),
-            "--repo-id",
+            "--repo_id",
             f"someuser/{folder.name}",
-            "--dry-run",
+            "--dry_run",
         ],
         capture_output=True,
         text=True,

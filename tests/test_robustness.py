@@ -185,12 +185,12 @@ USAGE_CASES = [  # (case id, argv, message)
     ),
     ("predict-device-cuda-without-gpu", ["predict", "x.wav", "--device", "cuda"], "no CUDA GPU"),
     ("predict-unknown-device", ["predict", "x.wav", "--device", "tpu9"], "is not a torch device"),
-    ("predict-window-0", ["predict", "x.wav", "--window-seconds", "0"], "--window-seconds must be positive"),
-    ("predict-hop-negative", ["predict", "x.wav", "--hop-seconds", "-1"], "--hop-seconds must be positive"),
+    ("predict-window-0", ["predict", "x.wav", "--window-seconds", "0"], "--window_seconds must be positive"),
+    ("predict-hop-negative", ["predict", "x.wav", "--hop-seconds", "-1"], "--hop_seconds must be positive"),
     (
         "predict-long-audio-0",
         ["predict", "x.wav", "--long-audio-seconds", "0"],
-        "--long-audio-seconds must be positive",
+        "--long_audio_seconds must be positive",
     ),
     ("predict-long-audio-huge", ["predict", "x.wav", "--long-audio-seconds", "100000"], "at most 600"),
     ("evaluate-batch-size-0", ["evaluate", "--model", "x", "--batch_size", "0"], "--batch_size must be at least 1"),
@@ -432,7 +432,7 @@ def test_every_option_takes_both_spellings(capsys):
     for argv in (["evaluate", "--model", "x", "--batch-size", "0"], ["evaluate", "--model", "x", "--batch_size", "0"]):
         assert cli(argv) == 2 and "--batch_size must be at least 1" in capsys.readouterr().err
     for argv in (["predict", "x.wav", "--window_seconds", "0"], ["predict", "x.wav", "--window-seconds", "0"]):
-        assert cli(argv) == 2 and "--window-seconds must be positive" in capsys.readouterr().err
+        assert cli(argv) == 2 and "--window_seconds must be positive" in capsys.readouterr().err
     assert cli(["train", "--output-dir", "/proc/x", "--epochs", "0"]) == 2
     assert "--epochs must be at least 1" in capsys.readouterr().err
 

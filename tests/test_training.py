@@ -59,7 +59,7 @@ def same_weights(a, b):
 def trained(fake_ravdess, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "model2"
     result = run_cli(
-        ["train", "--output_dir", str(out), "--model", "2", "--data", str(fake_ravdess), *FAST],
+        ["train", "--output_dir", str(out), "--architecture", "2", "--data", str(fake_ravdess), *FAST],
         env={"SER_HF_CACHE": str(out.parent / "cache")},
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -88,7 +88,7 @@ def test_a_run_writes_a_hub_ready_folder(trained):
     assert "model-index" in card and "pipeline_tag: audio-classification" in card and "cc-by-nc-sa-4.0" in card
     assert f"{metrics['test']['accuracy']:.4f}" in card
     args = json.loads((trained / "training_args.json").read_text())
-    assert args["model"]["model"] == 2 and args["train"]["epochs"] == 3
+    assert args["model"]["architecture"] == 2 and args["train"]["epochs"] == 3
     # calibrated on validation: the temperature is in the config, its effect in metrics.json and the card
     config = json.loads((trained / "config.json").read_text())
     calibration = metrics["calibration"]
@@ -119,7 +119,7 @@ def test_evaluate_reproduces_the_training_test_metrics(trained, fake_ravdess):
 
 def test_fixed_seeds_give_the_same_numbers_twice(trained, fake_ravdess, tmp_path):
     again = tmp_path / "again"
-    result = run_cli(["train", "--output_dir", str(again), "--model", "2", "--data", str(fake_ravdess), *FAST])
+    result = run_cli(["train", "--output_dir", str(again), "--architecture", "2", "--data", str(fake_ravdess), *FAST])
     assert result.returncode == 0, result.stderr[-3000:]
     first = json.loads((trained / "metrics.json").read_text())
     second = json.loads((again / "metrics.json").read_text())
@@ -137,7 +137,7 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(trained, fake_ravdes
         "train",
         "--output_dir",
         str(out),
-        "--model",
+        "--architecture",
         "2",
         "--data",
         str(fake_ravdess),
@@ -155,7 +155,7 @@ def test_resume_after_kill_9_gives_the_uninterrupted_result(trained, fake_ravdes
     process.wait()
     assert not (out / "metrics.json").exists()
     result = run_cli(
-        ["train", "--output_dir", str(out), "--model", "2", "--data", str(fake_ravdess), *FAST, "--resume"]
+        ["train", "--output_dir", str(out), "--architecture", "2", "--data", str(fake_ravdess), *FAST, "--resume"]
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "resumed from" in result.stdout + result.stderr
@@ -185,7 +185,7 @@ def test_two_processes_train_and_count_every_evaluation_sample_once(fake_ravdess
         str(REPO / "scripts" / "train.py"),
         "--output_dir",
         str(out),
-        "--model",
+        "--architecture",
         "1",
         "--data",
         str(fake_ravdess),
@@ -212,7 +212,7 @@ def test_model_1_learns_speaker_independent_emotions_on_real_ravdess(ravdess_dir
             "train",
             "--output_dir",
             str(out),
-            "--model",
+            "--architecture",
             "1",
             "--data",
             str(ravdess_dir),
@@ -309,7 +309,7 @@ def test_early_stopping_ends_a_run_without_validation_gain(fake_ravdess, tmp_pat
             "train",
             "--output_dir",
             str(out),
-            "--model",
+            "--architecture",
             "1",
             "--data",
             str(fake_ravdess),
