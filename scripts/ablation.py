@@ -94,7 +94,7 @@ def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--architecture", "--model", type=int, choices=(1, 2), default=2)
     parser.add_argument("--split", choices=("paper", "paper-strict", "speaker", "actor-kfold"), default="paper")
     parser.add_argument("--epochs", type=int, default=20)

@@ -26,26 +26,22 @@ from .audio import HOP_SECONDS, LONG_AUDIO_SECONDS, WINDOW_SECONDS  # numpy and 
 
 class OneLineErrorParser(argparse.ArgumentParser):
     """argparse with a one-line usage error (exit code 2): the problem and where help is, not the
-    whole usage block. Every option takes both spellings, `--model-dir` and `--model_dir`, as
-    `HfArgumentParser` does for `ser-hf train`, so no command needs its own spelling remembered."""
+    whole usage block. No abbreviated options (`--epoch` is not `--epochs`: the training recipe must
+    know every option that was typed). Options added here, like those `HfArgumentParser` makes,
+    take both spellings, `--dry_run` and `--dry-run`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def add_argument(self, *names, **kwargs):
         spellings = list(names)
         for name in names:
-            if name.startswith("--"):
-                other = "--" + (name[2:].replace("-", "_") if "-" in name[2:] else name[2:].replace("_", "-"))
-                if other not in spellings:
-                    spellings.append(other)
+            if name.startswith("--") and "_" in name:
+                spellings.append(name.replace("_", "-"))
         return super().add_argument(*spellings, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The same for a parser made elsewhere (`HfArgumentParser`)."""
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
-    return parser
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -108,7 +104,11 @@ class ExportOnnxArguments:
     model: str = field(metadata={"help": "a model folder or a Hub repo id"})
     out: str = field(metadata={"help": "the .onnx file to write"})
     opset: int = field(default=17)
-    overwrite: bool = field(default=False, metadata={"help": "replace an existing --out file"})
+    overwrite: bool = field(
+        init=False,
+        default=False,
+        metadata={"argparse": {"action": "store_true", "help": "replace an existing --out file"}},
+    )
 
 
 @dataclass
@@ -119,11 +119,19 @@ class PushArguments:
         metadata={"help": "the model folder (written by ser-hf train)", "aliases": ["--model_dir", "--model-dir"]}
     )
     repo_id: str = field(metadata={"help": "USER/NAME"})
-    private: bool = field(default=False)
     revision: str | None = field(default=None, metadata={"help": "branch to push to (created if missing)"})
+    private: bool = field(
+        init=False, default=False, metadata={"argparse": {"action": "store_true", "help": "create the repo private"}}
+    )
     dry_run: bool = field(
+        init=False,
         default=False,
-        metadata={"help": "no token, no network: list the files and prove the folder loads as the Hub would serve it"},
+        metadata={
+            "argparse": {
+                "action": "store_true",
+                "help": "no token, no network: list the files and prove the folder loads as the Hub would serve it",
+            }
+        },
     )
 
 
@@ -135,9 +143,17 @@ class PushDatasetArguments:
     data: str | None = field(
         default=None, metadata={"help": "RAVDESS folder or zip (default $SER_HF_RAVDESS_DIR, else Zenodo)"}
     )
-    private: bool = field(default=False)
-    dry_run: bool = field(default=False, metadata={"help": "no token, no network: prepare and check only"})
     output_dir: str | None = field(default=None, metadata={"help": "with --dry_run: write the parquet and card here"})
+    private: bool = field(
+        init=False,
+        default=False,
+        metadata={"argparse": {"action": "store_true", "help": "create the dataset repo private"}},
+    )
+    dry_run: bool = field(
+        init=False,
+        default=False,
+        metadata={"argparse": {"action": "store_true", "help": "no token, no network: prepare and check only"}},
+    )
 
 
 def _positive(args, *names: str) -> None:
@@ -326,13 +342,13 @@ def _train(*groups) -> int:
     return run(*groups)
 
 
-def _prepare_train(groups: tuple, given: set[str]) -> None:
+def _prepare_train(groups: tuple, argv: list[str]) -> None:
     from .training.args import apply_recipe, check_arguments
 
-    if "model" in given:  # the old name of --architecture: --model is a folder in every other command
-        number = groups[0].architecture
+    if any(token == "--model" or token.startswith("--model=") for token in argv):
+        number = groups[0].architecture  # --model is a folder in every other command
         print(f"ser-hf train: note: --model {number} is read as --architecture {number}", file=sys.stderr)
-    apply_recipe(groups, given)
+    apply_recipe(groups, typed_options(argv, groups))
     try:
         check_arguments(*groups)
     except ValueError as error:
@@ -346,7 +362,7 @@ class Command(NamedTuple):
     help: str
     arguments: Callable[[], tuple[type, ...]]
     run: Callable[..., int]
-    prepare: Callable[[tuple, set[str]], None] | None = None
+    prepare: Callable[[tuple, list[str]], None] | None = None
 
 
 def _train_arguments() -> tuple[type, ...]:
@@ -426,9 +442,20 @@ def parse_args(argv: list[str]) -> tuple[str, tuple]:
                 setattr(group, item.name, getattr(namespace, item.name))
         groups.append(group)
     if spec.prepare is not None:
-        given = {token[2:].split("=")[0].replace("-", "_") for token in argv if token.startswith("--")}
-        spec.prepare(tuple(groups), given)
+        spec.prepare(tuple(groups), argv)
     return namespace.command, tuple(groups)
+
+
+def typed_options(argv: list[str], groups) -> set[str]:
+    """The fields whose options appear in `argv`, under any spelling or alias (`--model-dir`,
+    `--lr=...`); abbreviations are refused by the parser, so every typed option is seen here."""
+    names = {}
+    for group in groups:
+        for item in dataclasses.fields(group):
+            for spelling in [item.name, *item.metadata.get("aliases", [])]:
+                names[spelling.lstrip("-").replace("-", "_")] = item.name
+    typed = {token[2:].split("=")[0].replace("-", "_") for token in argv if token.startswith("--")}
+    return {names.get(option, option) for option in typed}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,7 +112,9 @@ class EvaluateArguments:
     )
     batch_size: int = field(default=64)
     device: str = field(default="cpu")
-    json: bool = field(default=False, metadata={"help": "print only JSON on stdout"})
+    json: bool = field(  # a plain switch, as in `ser-hf predict` (see `cli.build_parser`)
+        init=False, default=False, metadata={"argparse": {"action": "store_true", "help": "print only JSON on stdout"}}
+    )
 
 
 def run(args: EvaluateArguments) -> int:

@@ -160,7 +160,7 @@ def push_model(
 
     token = token or get_token()
     if not token:
-        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or use --dry-run)")
+        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or use --dry_run)")
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
     if revision:
@@ -231,7 +231,7 @@ def push_dataset(
         if output_dir:
             out = Path(output_dir)
             if out.exists() and any(out.iterdir()):
-                raise PushError(f"{out} exists and is not empty: choose a new --output-dir")
+                raise PushError(f"{out} exists and is not empty: choose a new --output_dir")
             (out / "data").mkdir(parents=True, exist_ok=True)
             dataset.to_parquet(str(out / "data" / "train-00000-of-00001.parquet"))
             card.save(out / "README.md")
@@ -241,7 +241,7 @@ def push_dataset(
 
     token = token or get_token()
     if not token:
-        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or use --dry-run)")
+        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or use --dry_run)")
     dataset.push_to_hub(repo_id, private=private, token=token)
     card.push_to_hub(repo_id, repo_type="dataset", token=token)
     return {**summary, "uploaded": True}

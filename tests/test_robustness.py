@@ -222,7 +222,8 @@ def test_help_and_usage_errors_do_not_import_torch():
         "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
         "run(['--help']); light = ('torch' in sys.modules, 'transformers' in sys.modules)\n"
         "for argv in (['predict', '--help'], ['predict', 'x.wav', '--window-seconds', '0'], "
-        "['evaluate', '--help'], ['train', '--help'], ['export-onnx', '--help']):\n"
+        "['evaluate', '--help'], ['train', '--help'], ['export-onnx', '--help'], "
+        "['train', '--output_dir', '/proc/x'], ['train', '--output_dir', '/tmp/x', '--lr_scheduler', 'x']):\n"
         "    run(argv)\n"
         "print('RESULT', *light, 'torch' in sys.modules)"
     )
@@ -463,6 +464,7 @@ def test_one_command_surface_every_option_from_a_dataclass(capsys):
         (["evaluate", "--model", "x", "--split", "random"], "'random'"),
         (["evaluate", "--model", "x", "--part", "dev"], "'dev'"),
         (["train", "--output_dir", "/tmp/x", "--architecture", "3"], "'3'"),
+        (["train", "--output_dir", "/tmp/x", "--lr_scheduler", "cosin"], "'cosin'"),
     ):
         with pytest.raises(SystemExit) as exit_info:
             cli(argv)
@@ -477,3 +479,22 @@ def test_one_command_surface_every_option_from_a_dataclass(capsys):
         assert parse_args(["push", spelling, "runs/m", "--repo_id", "u/m"])[1][0].model == "runs/m"
     _, (model_args, *_) = parse_args(["train", "--output_dir", "/tmp/x", "--model", "1"])
     assert model_args.architecture == 1 and "read as --architecture 1" in capsys.readouterr().err
+    # no abbreviations, and every spelling of a typed option survives the recipe
+    with pytest.raises(SystemExit):
+        parse_args(["train", "--output_dir", "/tmp/x", "--recipe", "paper", "--epoch", "10"])
+    assert "unrecognized arguments: --epoch 10" in capsys.readouterr().err
+    _, (_, _, augment, train) = parse_args(
+        ["train", "--output-dir", "/tmp/x", "--recipe", "paper", "--noise-copies", "3", "--epochs=7"]
+    )
+    assert augment.noise_copies == 3 and train.epochs == 7 and augment.speed_perturb == 0
+
+
+def test_train_schedulers_are_transformers_schedulers_built_without_extra_arguments():
+    from transformers import SchedulerType, get_scheduler
+
+    from ser_hf.training.args import SCHEDULERS
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    for name in SCHEDULERS:
+        assert name in {s.value for s in SchedulerType}
+        get_scheduler(name, optimizer, num_warmup_steps=1, num_training_steps=10)

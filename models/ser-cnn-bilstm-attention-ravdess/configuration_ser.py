@@ -127,7 +127,7 @@ class SerCnnLstmConfig(SerConfig):
     """Model 1: time-distributed CNN -> LSTM -> dense -> 8 emotions."""
 
     model_type = "ser-cnn-lstm"
-    paper_model = 1  # the paper's model number (`ser-hf train --model 1`)
+    paper_model = 1  # the paper's model number (`ser-hf train --architecture 1`)
     display_name = "Model 1 (CNN-LSTM)"
 
 

@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+SCHEDULERS = (
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+)
+"""The `transformers.SchedulerType` values that `get_scheduler` builds from a warm-up and a step count
+alone (tested against transformers)."""
+
 
 @dataclass
 class ModelArguments:
@@ -96,8 +108,8 @@ class TrainArguments:
     learning_rate: float = field(default=1e-3)
     momentum: float = field(default=0.9, metadata={"help": "SGD momentum"})
     weight_decay: float = field(default=1e-3)
-    lr_scheduler: str = field(
-        default="cosine", metadata={"help": "a transformers scheduler name: cosine, linear, constant, ..."}
+    lr_scheduler: Literal[SCHEDULERS] = field(
+        default="cosine", metadata={"help": "a transformers scheduler (`get_scheduler`) that needs no extra arguments"}
     )
     warmup_ratio: float = field(default=0.05)
     max_grad_norm: float = field(default=5.0)
@@ -209,9 +221,6 @@ def check_arguments(
     created, no data read)."""
     from dataclasses import asdict
 
-    from transformers import SchedulerType
-
-    from ..data.augment import AugmentConfig
     from ..paths import check_output_path
 
     at_least = {
@@ -232,14 +241,13 @@ def check_arguments(
             raise ValueError(f"--{name} must be in [0, 1), got {getattr(train_args, name)}")
     if train_args.weight_decay < 0 or train_args.max_grad_norm < 0:
         raise ValueError("--weight_decay and --max_grad_norm must not be negative")
-    schedulers = [s.value for s in SchedulerType]
-    if train_args.lr_scheduler not in schedulers:
-        raise ValueError(f"--lr_scheduler must be one of {', '.join(schedulers)}, got {train_args.lr_scheduler!r}")
     if data_args.num_folds < 2 or not 0 <= data_args.fold < data_args.num_folds:
         raise ValueError(
             f"need --num_folds >= 2 and 0 <= --fold < --num_folds, got fold {data_args.fold} of {data_args.num_folds}"
         )
     if model_args.lstm_hidden_size < 1:
         raise ValueError(f"--lstm_hidden_size must be at least 1, got {model_args.lstm_hidden_size}")
-    AugmentConfig(**asdict(aug_args))  # its own checks (SNR range, copies, probabilities)
     check_output_path(train_args.output_dir, "--output_dir", folder=True)
+    from ..data.augment import AugmentConfig  # (imports torch)
+
+    AugmentConfig(**asdict(aug_args))  # its own checks (SNR range, copies, probabilities)
