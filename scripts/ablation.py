@@ -93,6 +93,22 @@ def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
     return "\n".join(lines)
 
 
+def runs_table(results: dict[str, list[dict]]) -> str:
+    """One row per run: its split (the held-out actors of a fold), test accuracy, macro-F1, best epoch."""
+    lines = [
+        "| variant | split | test accuracy % | test macro-F1 % | best epoch (val. accuracy %) | training time (min) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, runs in results.items():
+        for m in runs:
+            best = max(h.get("val_accuracy", 0) for h in m["history"])
+            lines.append(
+                f"| {name} | {m['split']} | {100 * m['test']['accuracy']:.1f} | {100 * m['test']['macro_f1']:.1f} "
+                f"| {m['best_epoch']} ({100 * best:.1f}) | {m['train_seconds'] / 60:.1f} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--architecture", "--model", type=int, choices=(1, 2), default=2)
@@ -112,7 +128,7 @@ def main() -> int:
     results = {}
     for variant in args.variants:
         results[variant] = [m for seed, fold in runs if (m := run(variant, seed, fold, args, extra)) is not None]
-    text = table(results)
+    text = table(results) + "\n\n" + runs_table(results)
     print(text)
     if args.table:
         Path(args.table).write_text(text + "\n")
