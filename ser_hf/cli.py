@@ -356,8 +356,9 @@ def _prepare_train(groups: tuple, argv: list[str]) -> None:
 
 
 class Command(NamedTuple):
-    """One subcommand: its help line, its argument dataclasses, what it runs (one instance of each
-    dataclass), and checks that need to know which options were typed (the training recipe)."""
+    """One subcommand: its help line, its argument dataclasses (imported when the command is chosen),
+    what it runs (with one instance of each), and what must see the command line itself before that
+    (the training recipe keeps every option that was typed)."""
 
     help: str
     arguments: Callable[[], tuple[type, ...]]
