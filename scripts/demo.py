@@ -1,4 +1,4 @@
-"""The main job of `make demo`: the two bundled models (trained by `ser-hf train` on RAVDESS with
+"""The main job of `make cli-demo`: the two bundled models (trained by `ser-hf train` on RAVDESS with
 held-out actors) predict recordings of actors they never heard, then `ser-hf evaluate` scores them on
 all of those actors. With --train, a fresh Model 1 is trained first (minutes on a CPU) and used instead.
 
