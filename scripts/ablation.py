@@ -31,6 +31,7 @@ VARIANTS: dict[str, list[str]] = {
     "regularised-weight-decay-1e-3": [*REGULARISED, "--weight_decay", "1e-3"],
     "ours-no-channel-speed": ["--channel_prob", "0", "--speed_perturb", "0"],
     "ours-no-ema": ["--ema_decay", "0"],
+    "ours-global-normalization": ["--normalization", "global"],  # keeps each clip's level (not robust to gain)
 }
 """Variant name -> options added to `scripts/train.py`."""
 
