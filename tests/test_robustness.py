@@ -479,6 +479,10 @@ def test_one_command_surface_every_option_from_a_dataclass(capsys):
         assert parse_args(["push", spelling, "runs/m", "--repo_id", "u/m"])[1][0].model == "runs/m"
     _, (model_args, *_) = parse_args(["train", "--output_dir", "/tmp/x", "--model", "1"])
     assert model_args.architecture == 1 and "read as --architecture 1" in capsys.readouterr().err
+    with pytest.MonkeyPatch.context() as env:  # a second process of `accelerate launch` stays quiet
+        env.setenv("RANK", "1")
+        assert parse_args(["train", "--output_dir", "/tmp/x", "--model", "1"])[1][0].architecture == 1
+    assert "read as" not in capsys.readouterr().err
     # no abbreviations, and every spelling of a typed option survives the recipe
     with pytest.raises(SystemExit):
         parse_args(["train", "--output_dir", "/tmp/x", "--recipe", "paper", "--epoch", "10"])
