@@ -7,7 +7,8 @@ run after another; then prints the table.
 
 Runs live in `--out/<split>-m<architecture>-e<epochs>/<variant>-s<seed>[-f<fold>]/`; finished runs are skipped and
 interrupted ones resumed, so the script can be stopped and started again (a CPU session at a time).
-`--table FILE` also writes the markdown table.
+`--table FILE` also writes the markdown tables; `--per_class` adds each variant's per-emotion test scores
+(the paper's Table 3, mean ± std over runs).
 """
 
 from __future__ import annotations
@@ -120,6 +121,11 @@ def main() -> int:
     parser.add_argument("--variants", nargs="+", choices=tuple(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--table", help="also write the markdown table here")
+    parser.add_argument(
+        "--per_class",
+        action="store_true",
+        help="also the per-emotion test scores of each variant (mean ± std over runs)",
+    )
     args, extra = parser.parse_known_args()
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
@@ -130,6 +136,10 @@ def main() -> int:
     for variant in args.variants:
         results[variant] = [m for seed, fold in runs if (m := run(variant, seed, fold, args, extra)) is not None]
     text = table(results) + "\n\n" + runs_table(results)
+    if args.per_class:
+        from reproduce_paper import per_class  # scripts/ is on the path of a script run from it
+
+        text += "".join(f"\n\n{name}:\n\n" + "\n".join(per_class(runs)[1]) for name, runs in results.items() if runs)
     print(text)
     if args.table:
         Path(args.table).write_text(text + "\n")

@@ -149,22 +149,29 @@ def table2(opts) -> None:
     )
 
 
+def per_class(results: list[dict]) -> tuple[dict[str, list[list[float]]], list[str]]:
+    """Test precision, recall and F1 of each emotion over runs (seeds or folds), and their markdown
+    table (mean ± std)."""
+    per = {
+        k: [[r["test"]["per_class"][k][i] for r in results] for i in range(len(EMOTIONS))]
+        for k in ("precision", "recall", "f1")
+    }
+    lines = ["| emotion | precision | recall | F1 |", "|---|---:|---:|---:|"]
+    lines += [
+        f"| {e} | {mean_std(per['precision'][i])} | {mean_std(per['recall'][i])} | {mean_std(per['f1'][i])} |"
+        for i, e in enumerate(EMOTIONS)
+    ]
+    return per, lines
+
+
 def table3(opts) -> None:
     lines, payload = [], {}
     for model in opts.models:
         results = [r for r in paper_runs(model, max(opts.epoch_grid), opts) if r]
         if not results:
             continue
-        per = {
-            k: [[r["test"]["per_class"][k][i] for r in results] for i in range(8)]
-            for k in ("precision", "recall", "f1")
-        }
-        payload[f"model{model}"] = per
-        lines += [f"## Model {model}", "", "| emotion | precision | recall | F1 |", "|---|---:|---:|---:|"]
-        lines += [
-            f"| {e} | {mean_std(per['precision'][i])} | {mean_std(per['recall'][i])} | {mean_std(per['f1'][i])} |"
-            for i, e in enumerate(EMOTIONS)
-        ]
+        payload[f"model{model}"], rows = per_class(results)
+        lines += [f"## Model {model}", "", *rows]
         figure = copy_confusion(results[0], opts)
         lines += ["", f"command: `{results[0]['command']}`", "", f"![confusion matrix, Model {model}]({figure})", ""]
     write(
