@@ -328,6 +328,32 @@ def test_early_stopping_ends_a_run_without_validation_gain(fake_ravdess, tmp_pat
     assert metrics["epochs_run"] - metrics["best_epoch"] == 2
 
 
+def test_static_shapes_train_with_the_default_recipe(fake_ravdess, tmp_path):
+    """The GPU path (static shapes) through the whole loop on the CPU, with speed perturbation (slowed
+    copies outgrow every recording: `test_the_feature_cache_keeps_fixed_items_and_gives_their_features`
+    checks the static width on clips long enough to need another chunk; these are not)."""
+    out = tmp_path / "static"
+    command = ["train", "--output_dir", str(out), "--architecture", "2", "--data", str(fake_ravdess), *FAST]
+    result = run_cli([*command, "--training_path", "static", "--speed_perturb", "0.3"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training_path"] == "static" and metrics["epochs_run"] == 3
+
+
+def test_a_time_budget_ends_a_run_after_the_epoch_that_spends_it(fake_ravdess, tmp_path):
+    out = tmp_path / "budget"
+    args = [a if a != "3" else "40" for a in FAST]  # 40 epochs allowed
+    command = ["train", "--output_dir", str(out), "--architecture", "1", "--data", str(fake_ravdess), *args]
+    result = run_cli([*command, "--max_train_seconds", "1e-6"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 1 and metrics["best_epoch"] == 1
+    assert metrics["stopped"].startswith("time budget")
+    assert metrics["test"]["num_samples"] > 0  # tested as at the end of a schedule
+    bad = run_cli([*command, "--overwrite_output_dir", "--max_train_seconds", "-1"])
+    assert bad.returncode != 0 and "--max_train_seconds must not be negative" in bad.stderr
+
+
 def test_a_checkpoint_half_written_when_killed_is_never_resumed_from(trained, tmp_path):
     """Saving writes .tmp-epoch-N, renames it, then moves the `latest` pointer: whatever a kill leaves
     behind, resume takes the last complete checkpoint."""

@@ -162,26 +162,35 @@ def test_static_batches_have_one_shape_and_the_same_features():
     torch.testing.assert_close(static["input_values"][:, :steps][real], dynamic["input_values"][real])
 
 
+@pytest.mark.parametrize("speed_perturb", [0.0, 0.3])
 @pytest.mark.parametrize("noise_mode", ["copies", "fresh"])
-def test_the_feature_cache_keeps_fixed_items_and_gives_their_features(noise_mode):
+def test_the_feature_cache_keeps_fixed_items_and_gives_their_features(noise_mode, speed_perturb):
     from ser_hf.training.batches import FeatureCache
 
     rng = np.random.default_rng(0)
     waves = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (20000, 36000, 52000, 41000)]
     bank = WaveformBank(waves, [0, 1, 2, 3])
     extractor = ser_hf.SerFeatureExtractor()
-    augmenter = WaveformAugmenter(AugmentConfig(noise_mode=noise_mode, noise_copies=1), seed=0)
+    channel = 0.5 if speed_perturb else 0.0  # `ours`: its filters are drawn on an FFT grid of the batch's width
+    config = AugmentConfig(noise_mode=noise_mode, noise_copies=1, speed_perturb=speed_perturb, channel_prob=channel)
+    tolerance = 5e-3 if channel else 1e-5
+    augmenter = WaveformAugmenter(config, seed=0)
+    bank.headroom = config.max_stretch  # as the training loop sets it
     batch = {"rows": torch.tensor([0, 1, 2, 3]), "copies": torch.tensor([0, 1, 1, 0])}
-    cache = FeatureCache()
-    for static_shapes in (False, True):
+    for static_shapes in (False, True):  # a cache per run: static shapes draw noise at the static width
         bank.static_shapes = static_shapes
+        cache = FeatureCache()
         for epoch in (0, 1):
             reference, labels = features_for(batch, bank, extractor, augmenter, epoch)
             cached, cached_labels = features_for(batch, bank, extractor, augmenter, epoch, cache)
+            if static_shapes:  # one shape whatever the speed draws; the longest clip slowed the most fits
+                steps = int(extractor.num_chunks(torch.tensor(bank.static_width // extractor.hop_length + 1)))
+                assert cached["input_values"].shape[1] == reference["input_values"].shape[1] == steps
+                assert steps >= int(extractor.num_chunks(torch.tensor(int(52000 * config.max_stretch) // 160 + 1)))
             assert torch.equal(cached["chunk_mask"], reference["chunk_mask"]) and torch.equal(cached_labels, labels)
             real = reference["chunk_mask"].bool()  # padded chunk slots are never read by the model
             torch.testing.assert_close(
-                cached["input_values"][real], reference["input_values"][real], atol=1e-5, rtol=1e-5
+                cached["input_values"][real], reference["input_values"][real], atol=tolerance, rtol=tolerance
             )
     # clean rows always, noisy copies only when their noise is the same every epoch
     assert set(cache.chunks) == ({(0, 0), (3, 0), (1, 1), (2, 1)} if noise_mode == "copies" else {(0, 0), (3, 0)})

@@ -62,6 +62,11 @@ class AugmentConfig:
         if self.crop_chunks < 0:
             raise ValueError(f"crop_chunks must be 0 (off) or positive, got {self.crop_chunks}")
 
+    @property
+    def max_stretch(self) -> float:
+        """How many times longer than the original a clip can come out (slowed down by speed perturbation)."""
+        return 1.0 / (1.0 - self.speed_perturb)
+
 
 def _generator(device: torch.device, *key: int) -> torch.Generator:
     seed = 0
@@ -76,13 +81,25 @@ def add_noise(
     snr_db: torch.Tensor,
     noise_type: str = "awgn",
     generators: list[torch.Generator] | None = None,
+    fixed_width: bool = False,
 ) -> torch.Tensor:
-    """Adds white noise (Gaussian or uniform) to each real sample at the given per-clip SNR in dB."""
+    """Adds white noise (Gaussian or uniform) to each real sample at the given per-clip SNR in dB.
+
+    With one generator per clip, each clip's noise is drawn at its own length, so that a copy's noise
+    does not depend on the batch it comes in (random streams of other sizes differ); `fixed_width`
+    (static shapes) draws the batch's width instead, without reading the lengths on the host."""
     if generators is None:
         noise = torch.randn_like(waveforms) if noise_type == "awgn" else torch.rand_like(waveforms) * 2 - 1
     else:
         draw = torch.randn if noise_type == "awgn" else lambda *s, **k: torch.rand(*s, **k) * 2 - 1
-        noise = torch.stack([draw(waveforms.shape[1], generator=g, device=waveforms.device) for g in generators])
+        width = waveforms.shape[1]
+        sizes = [width] * len(generators) if fixed_width else lengths.tolist()
+        noise = torch.stack(
+            [
+                torch.nn.functional.pad(draw(size, generator=g, device=waveforms.device), (0, width - size))
+                for size, g in zip(sizes, generators)
+            ]
+        )
     mask = torch.arange(waveforms.shape[1], device=waveforms.device) < lengths[:, None]
     noisy = AF.add_noise(waveforms, noise * mask, snr_db.to(waveforms.dtype), lengths)
     return noisy * mask
@@ -105,9 +122,17 @@ class WaveformAugmenter:
         self.sampling_rate = sampling_rate  # the feature extractor's
 
     def __call__(
-        self, waveforms: torch.Tensor, lengths: torch.Tensor, rows: torch.Tensor, copies: torch.Tensor, epoch: int
+        self,
+        waveforms: torch.Tensor,
+        lengths: torch.Tensor,
+        rows: torch.Tensor,
+        copies: torch.Tensor,
+        epoch: int,
+        width: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The augmented batch and its lengths (speed perturbation changes them)."""
+        """The augmented batch and its lengths (speed perturbation changes them). A fixed `width` (static
+        shapes) keeps the batch that wide and must cover the clips slowed the most (`max_stretch`); else
+        the batch grows where a slowed clip needs it."""
         cfg = self.config
         noisy_rows = (copies > 0).nonzero().flatten().tolist()
         if cfg.noise_mode == "none" or not noisy_rows:
@@ -124,7 +149,7 @@ class WaveformAugmenter:
         # the noise of older runs stays the same), speed, channel on/off, equaliser seed, band limit, room
         wave, lens = waveforms[index], lengths[index]
         if cfg.speed_perturb > 0:
-            wave, lens = change_speed(wave, lens, 1 + (draws[:, 3] * 2 - 1) * cfg.speed_perturb)
+            wave, lens = change_speed(wave, lens, 1 + (draws[:, 3] * 2 - 1) * cfg.speed_perturb, width)
         if cfg.channel_prob > 0:
             wave = channel_filter(wave, lens, draws[:, 4] < cfg.channel_prob, draws[:, 5:8], self.sampling_rate)
         if cfg.max_shift_seconds > 0:
@@ -132,7 +157,7 @@ class WaveformAugmenter:
         if cfg.gain_db > 0:
             wave = wave * 10 ** (((draws[:, 1] * 2 - 1) * cfg.gain_db) / 20)[:, None]
         snr = cfg.snr_min + draws[:, 0] * (cfg.snr_max - cfg.snr_min)
-        noisy = add_noise(wave, lens, snr, cfg.noise_type, gens)
+        noisy = add_noise(wave, lens, snr, cfg.noise_type, gens, fixed_width=width is not None)
         if noisy.shape[1] != out.shape[1]:  # a slowed-down clip can outgrow the batch
             out = torch.nn.functional.pad(out, (0, max(0, noisy.shape[1] - out.shape[1])))
             noisy = torch.nn.functional.pad(noisy, (0, out.shape[1] - noisy.shape[1]))
@@ -177,13 +202,14 @@ class WaveformAugmenter:
 
 
 def change_speed(
-    waveforms: torch.Tensor, lengths: torch.Tensor, factors: torch.Tensor
+    waveforms: torch.Tensor, lengths: torch.Tensor, factors: torch.Tensor, width: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Plays each clip `factors[i]` times faster (pitch and tempo together) by linear interpolation;
-    returns the new batch and lengths. Speeding up by up to 1.5 folds at most the top third of the band
-    back without an anti-alias filter: little speech energy lives there."""
+    returns the new batch, `width` samples wide (default: the longest new clip; a given width must cover
+    it), and the new lengths. Speeding up by up to 1.5 folds at most the top third of the band back
+    without an anti-alias filter: little speech energy lives there."""
     new_lengths = (lengths.to(factors.dtype) / factors).floor().long().clamp_min(1)
-    width = int(new_lengths.max())
+    width = int(new_lengths.max()) if width is None else width
     source = torch.arange(width, device=waveforms.device, dtype=factors.dtype)[None, :] * factors[:, None]
     left = source.floor().long()
     frac = (source - left).to(waveforms.dtype)

@@ -131,6 +131,13 @@ class TrainArguments:
     early_stopping_patience: int = field(
         default=0, metadata={"help": "epochs without validation gain before stopping (0: off)"}
     )
+    max_train_seconds: float = field(
+        default=0.0,
+        metadata={
+            "help": "stop after the epoch that takes training (with evaluation, resumes included) past this many "
+            "seconds, then test the best epoch so far, as at the end of the schedule (0: off)"
+        },
+    )
     metric_for_best_model: Literal["accuracy", "macro_f1", "uar", "loss"] = field(default="accuracy")
     resume: bool = field(default=False, metadata={"help": "continue the run saved in output_dir"})
     overwrite_output_dir: bool = field(default=False)
@@ -239,8 +246,9 @@ def check_arguments(
     for name in ("warmup_ratio", "label_smoothing", "ema_decay"):
         if not 0 <= getattr(train_args, name) < 1:
             raise ValueError(f"--{name} must be in [0, 1), got {getattr(train_args, name)}")
-    if train_args.weight_decay < 0 or train_args.max_grad_norm < 0:
-        raise ValueError("--weight_decay and --max_grad_norm must not be negative")
+    for name in ("weight_decay", "max_grad_norm", "max_train_seconds"):
+        if getattr(train_args, name) < 0:
+            raise ValueError(f"--{name} must not be negative, got {getattr(train_args, name)}")
     if data_args.num_folds < 2 or not 0 <= data_args.fold < data_args.num_folds:
         raise ValueError(
             f"need --num_folds >= 2 and 0 <= --fold < --num_folds, got fold {data_args.fold} of {data_args.num_folds}"

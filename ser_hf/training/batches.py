@@ -2,11 +2,13 @@
 an index gather plus padding, and features come from `SerFeatureExtractor.extract_batch` (the same
 code the pipeline runs), after augmentation (`features_for`).
 
-With static shapes every batch has the same width (the longest clip of the bank) and the same chunk
-count, so no shape depends on the data and nothing in a step waits for the device (compiled training
-on a GPU, CUDA graphs)."""
+With static shapes every batch has the same width (the longest clip of the bank, times the most that
+augmentation can lengthen a clip) and the same chunk count, so no shape depends on the data and nothing
+in a step waits for the device (compiled training on a GPU, CUDA graphs)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -25,6 +27,13 @@ class WaveformBank:
         self.labels = torch.tensor(labels, dtype=torch.long, device=device)
         self.max_length = int(lengths.max()) if len(lengths) else 0
         self.static_shapes = False
+        self.headroom = 1.0  # static batches cover clips this many times longer (`AugmentConfig.max_stretch`)
+
+    @property
+    def static_width(self) -> int:
+        """Samples of every batch with static shapes: the longest clip, lengthened by the headroom (one
+        sample more against rounding when it is above 1)."""
+        return math.ceil(self.max_length * self.headroom) + (self.headroom > 1)
 
     @classmethod
     def from_dataset(cls, dataset, device="cpu") -> WaveformBank:
@@ -36,17 +45,17 @@ class WaveformBank:
 
     def batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, longest) zero-padded waveforms of `rows` and their lengths; with `static_shapes` the
-        width is the longest clip of the bank."""
+        width is `static_width`."""
         if self.samples.device.type == "cpu":  # slices copied into a zero batch: no index tensor to build
             starts, lengths = self.offsets[rows], self.lengths[rows]
-            width = self.max_length if self.static_shapes else int(lengths.max())
+            width = self.static_width if self.static_shapes else int(lengths.max())
             out = torch.zeros(len(rows), width)
             for row, start, length in zip(out, starts.tolist(), lengths.tolist()):
                 row[:length] = self.samples[start : start + length]
             return out, lengths
         rows = rows.to(self.offsets.device, non_blocking=True)  # pinned by the loader on a GPU: no wait
         lengths = self.lengths[rows]
-        width = self.max_length if self.static_shapes else int(lengths.max())
+        width = self.static_width if self.static_shapes else int(lengths.max())
         positions = torch.arange(width, device=rows.device)
         index = (self.offsets[rows, None] + positions).clamp_max(len(self.samples) - 1)
         return self.samples[index] * (positions < lengths[:, None]), lengths
@@ -81,7 +90,8 @@ def _extract(batch: dict, bank: WaveformBank, extractor, augmenter, epoch: int, 
     rows, copies = batch["rows"], batch["copies"]
     waveforms, lengths = bank.batch(rows)
     if augmenter is not None:
-        waveforms, lengths = augmenter(waveforms, lengths, rows, copies, epoch)
+        width = bank.static_width if bank.static_shapes else None
+        waveforms, lengths = augmenter(waveforms, lengths, rows, copies, epoch, width)
     with torch.autocast(device_type=waveforms.device.type, enabled=False):
         return extractor.extract_batch(
             waveforms, lengths, trim_silence=False, num_chunks=num_chunks
@@ -99,7 +109,7 @@ def features_for(
     rows, copies = batch["rows"], batch["copies"]
     labels = bank.labels[rows.to(bank.labels.device, non_blocking=True)]
     num_chunks = (
-        int(extractor.num_chunks(torch.tensor(bank.max_length // extractor.hop_length + 1)))
+        int(extractor.num_chunks(torch.tensor(bank.static_width // extractor.hop_length + 1)))
         if bank.static_shapes
         else None
     )

@@ -156,6 +156,7 @@ def train(
     elif args.normalization != "utterance":
         raise TrainingArgumentError(f"--normalization must be utterance or global, got {args.normalization!r}")
     bank.static_shapes = plan.static_shapes
+    bank.headroom = augment.max_stretch  # slowed-down copies fit the static width
     if accelerator.device.type == "cpu":
         keep_cpu_memory_mapped()
 
@@ -227,6 +228,7 @@ def train(
         f"training path: {plan.training_path}, torch.compile: {plan.compile_mode or 'no'}, device: {accelerator.device}"
     )
 
+    state.pop("stopped", None)  # a resumed run goes on under this command's budget and patience
     for epoch in range(state["epoch"], args.epochs):
         set_seed(args.seed + 1000 * (epoch + 1) + accelerator.process_index)
         train_loader.set_epoch(epoch)  # accelerate passes it to TrainingItems.set_epoch, also after a resume
@@ -270,14 +272,20 @@ def train(
         state["epoch"] = epoch + 1
         accelerator.log(record, step=epoch + 1)
         accelerator.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
-        stop = args.early_stopping_patience and state["epochs_without_gain"] >= args.early_stopping_patience
         state["run_seconds"] = state.get("run_seconds", 0.0) + time.perf_counter() - start  # with evaluation
+        if args.early_stopping_patience and state["epochs_without_gain"] >= args.early_stopping_patience:
+            state["stopped"] = (
+                f"early stopping: {args.early_stopping_patience} epochs without a better {args.metric_for_best_model}"
+            )
+        elif args.max_train_seconds and state["run_seconds"] >= args.max_train_seconds:
+            state["stopped"] = (
+                f"time budget: {state['run_seconds']:.0f} s of training, --max_train_seconds {args.max_train_seconds:g}"
+            )
+        stop = "stopped" in state
         if (epoch + 1) % args.save_every == 0 or epoch + 1 == args.epochs or stop:
             save_checkpoint(accelerator, output_dir, epoch + 1, state)
         if stop:
-            accelerator.print(
-                f"early stopping: {args.early_stopping_patience} epochs without a better {args.metric_for_best_model}"
-            )
+            accelerator.print(f"{state['stopped']} (after epoch {epoch + 1} of {args.epochs})")
             break
 
     accelerator.wait_for_everyone()

@@ -91,6 +91,7 @@ def write_outputs(
         "num_rows": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
         "best_epoch": state["best_epoch"],
         "epochs_run": state["epoch"],
+        "stopped": state.get("stopped"),  # why before the last epoch (early stopping, time budget), or None
         "train_seconds": round(state["train_seconds"], 1),
         "run_seconds": round(state.get("run_seconds", 0.0), 1),
         "device": state.get("device"),
