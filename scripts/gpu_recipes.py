@@ -57,7 +57,8 @@ def launch(name: str, options: list[str], output_dir: Path, log: Path, t0: float
     line prefixed with the seconds since t0."""
     command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "1", "--num_machines", "1"]
     command += ["--dynamo_backend", "no", "--mixed_precision", "no"] + (["--cpu"] if device == "cpu" else [])
-    command += ["scripts/train.py", "--output_dir", str(output_dir), "--overwrite_output_dir", *options]
+    folder = output_dir.relative_to(REPO) if output_dir.is_relative_to(REPO) else output_dir  # for the card
+    command += ["scripts/train.py", "--output_dir", str(folder), "--overwrite_output_dir", *options]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
