@@ -167,6 +167,7 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
         best_epoch=summary["best_epoch"],
         train=arguments["train"],
         augmentation=noise,
+        device=summary.get("device_name") or summary.get("device") or "unknown device",
         num_processes=summary["num_processes"],
         mixed_precision=summary["mixed_precision"],
         train_seconds=summary["train_seconds"],

@@ -293,6 +293,7 @@ def train(
         device=str(accelerator.device), training_path=plan.training_path, torch_compile=plan.compile_mode or "no"
     )
     if accelerator.device.type == "cuda":
+        state["device_name"] = torch.cuda.get_device_name(accelerator.device)
         state["peak_device_memory_mb"] = round(torch.cuda.max_memory_allocated(accelerator.device) / 2**20, 1)
     load_best(accelerator, model, best_dir)
     outcomes = {

@@ -95,6 +95,7 @@ def write_outputs(
         "train_seconds": round(state["train_seconds"], 1),
         "run_seconds": round(state.get("run_seconds", 0.0), 1),
         "device": state.get("device"),
+        "device_name": state.get("device_name"),  # the GPU's name; None on the CPU
         "training_path": state.get("training_path"),
         "torch_compile": state.get("torch_compile"),
         "peak_device_memory_mb": state.get("peak_device_memory_mb"),
