@@ -4,7 +4,8 @@
 Two phases, all runs at once in each:
 1. a probe: every run for 2 epochs, which measures the start-up and the seconds per epoch of each
    run while all share the card (and checks that the training path works there; if a probe fails,
-   phase 2 falls back to the eager reference path);
+   phase 2 falls back to the eager reference path, planned from the probes that passed; the script
+   stops if none did);
 2. the runs, with as many epochs (at most --max_epochs, rounded down to tens) as the slowest run
    fits into what is left of the budget, and `--max_train_seconds` as a safety net: a run that
    still overruns is tested at its best epoch so far, and the table says so.
@@ -101,7 +102,7 @@ def run_all(runs: dict[str, list[str]], folder: Path, logs: Path, t0: float, dev
 def plan_epochs(probe: dict[str, dict], seconds_left: float, max_epochs: int) -> tuple[int, float, dict]:
     """Epochs that the slowest run fits into `seconds_left` (start-up and final evaluation set aside,
     15 % slack), rounded down to tens; and the training seconds each run may take."""
-    startup = max(p["epoch_times"][0] - p["launched"] - max(p["per_epoch"], 0) for p in probe.values())
+    startup = max(p["epoch_times"][0] - p["launched"] - p["per_epoch"] for p in probe.values())
     per_epoch = max(p["per_epoch"] for p in probe.values())
     train_seconds = seconds_left - FINAL_SECONDS - startup
     epochs = max(1, min(max_epochs, int(train_seconds / (1.15 * per_epoch))))
@@ -183,17 +184,18 @@ def main() -> int:
     probe = run_all(
         {f"probe-{n}": o + probe_epochs for n, o in runs.items()}, args.work / "probe", logs, t0, args.device
     )
-    failed = [name for name, p in probe.items() if p["exit"] != 0 or len(p["epoch_times"]) < args.probe_epochs]
+    passed = {n: p for n, p in probe.items() if p["exit"] == 0 and len(p["epoch_times"]) >= args.probe_epochs >= 2}
     fallback = []
-    if failed:  # the eager reference path, for every run alike
-        print(f"probe failed: {failed}; phase 2 runs the eager reference path", flush=True)
+    if len(passed) < len(probe):  # the eager reference path, for every run alike (no-op if already eager)
+        print(f"probes failed: {sorted(set(probe) - set(passed))}; phase 2 runs the eager reference path", flush=True)
         fallback = ["--training_path", "eager", "--torch_compile", "no"]
-    for p in probe.values():
-        times = p["epoch_times"]
-        p["per_epoch"] = (times[-1] - times[-2]) if len(times) >= 2 else (times[0] - p["launched"] if times else 60.0)
-        if not times:
-            p["epoch_times"] = [time.time() - t0]
-    epochs, train_seconds, measured = plan_epochs(probe, deadline - time.time(), args.max_epochs)
+    if not passed:
+        print("no probe finished its epochs: nothing to plan from (see the probe logs)", flush=True)
+        pack(args.work, logs, [], args.out / "runs.tar.gz")
+        return 1
+    for p in passed.values():
+        p["per_epoch"] = p["epoch_times"][-1] - p["epoch_times"][-2]
+    epochs, train_seconds, measured = plan_epochs(passed, deadline - time.time(), args.max_epochs)
     plan = {"probe": probe, **measured, "epochs": epochs, "max_train_seconds": train_seconds, "fallback": fallback}
     print(json.dumps({k: v for k, v in plan.items() if k != "probe"}), flush=True)
     (args.out / "plan.json").write_text(json.dumps(plan, indent=2))

@@ -6,6 +6,7 @@
 # CPU dry run (EXTRA_ARGS go to every run):
 #   DEVICE=cpu BUDGET=420 MAX_EPOCHS=3 RUNS="m2-ours-s0 m1-speaker" EXTRA_ARGS="--bn_recalibration_samples 64" bash scripts/gpu_recipes.sh
 set -euo pipefail
+export LC_ALL=C  # a decimal point in $EPOCHREALTIME
 start=$EPOCHREALTIME
 cd "$(dirname "$0")/.."
 OUT="${OUT:-runs/gpu-recipes}"
@@ -15,17 +16,17 @@ source scripts/gpu_setup.sh  # wheels, package, corpus, $OUT/environment.txt
 if [ "${DEVICE:-cuda}" = cuda ] && [ "${MPS:-1}" = 1 ] && command -v nvidia-cuda-mps-control >/dev/null; then
     # CUDA MPS lets the kernels of the runs share the card at once instead of taking turns; kept only
     # if a CUDA context opens under it
-    nvidia-cuda-mps-control -d || true
-    if timeout 60 "$PYTHON" -c "import torch; torch.ones(1, device='cuda').sum().item()"; then
+    if nvidia-cuda-mps-control -d && timeout 60 "$PYTHON" -c "import torch; torch.ones(1, device='cuda').sum().item()"; then
         echo "CUDA MPS on" | tee -a "$OUT/environment.txt"
+        trap 'echo quit | nvidia-cuda-mps-control || true' EXIT
     else
         echo quit | nvidia-cuda-mps-control || true
-        echo "CUDA MPS failed: off" | tee -a "$OUT/environment.txt"
+        echo "CUDA MPS off (it did not start, or no CUDA context opened under it)" | tee -a "$OUT/environment.txt"
     fi
 fi
 read -r -a runs <<<"${RUNS:-}"
 read -r -a extra <<<"${EXTRA_ARGS:-}"
-# the eager reference path (dynamic shapes, no torch.compile): no compile time to spend twice
+# default: the eager reference path (dynamic shapes) without torch.compile, no compile time to spend twice
 "$PYTHON" scripts/gpu_recipes.py --start "$start" --budget "${BUDGET:-520}" --max_epochs "${MAX_EPOCHS:-200}" --device "${DEVICE:-cuda}" \
-    --out "$OUT" ${runs[@]+--runs "${runs[@]}"} --training_path "${TRAINING_PATH:-eager}" --torch_compile no \
+    --out "$OUT" ${runs[@]+--runs "${runs[@]}"} --training_path "${TRAINING_PATH:-eager}" --torch_compile "${TORCH_COMPILE:-no}" \
     "${extra[@]}"

@@ -342,7 +342,7 @@ def test_static_shapes_train_with_the_default_recipe(fake_ravdess, tmp_path):
 
 def test_a_time_budget_ends_a_run_after_the_epoch_that_spends_it(fake_ravdess, tmp_path):
     out = tmp_path / "budget"
-    args = [a if a != "3" else "40" for a in FAST]  # 40 epochs allowed
+    args = [a if a != "3" else "2" for a in FAST]  # 2 epochs planned
     command = ["train", "--output_dir", str(out), "--architecture", "1", "--data", str(fake_ravdess), *args]
     result = run_cli([*command, "--max_train_seconds", "1e-6"])
     assert result.returncode == 0, result.stderr[-3000:]
@@ -350,6 +350,15 @@ def test_a_time_budget_ends_a_run_after_the_epoch_that_spends_it(fake_ravdess, t
     assert metrics["epochs_run"] == 1 and metrics["best_epoch"] == 1
     assert metrics["stopped"].startswith("time budget")
     assert metrics["test"]["num_samples"] > 0  # tested as at the end of a schedule
+    # resumed under the same spent budget: no further epoch; with a larger one it goes on
+    again = run_cli([*command, "--resume", "--max_train_seconds", "1e-6"])
+    assert again.returncode == 0, again.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 1 and "spent before epoch 2" in metrics["stopped"]
+    more = run_cli([*command, "--resume", "--max_train_seconds", "1e6"])
+    assert more.returncode == 0, more.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 2 and metrics["stopped"] is None
     bad = run_cli([*command, "--overwrite_output_dir", "--max_train_seconds", "-1"])
     assert bad.returncode != 0 and "--max_train_seconds must not be negative" in bad.stderr
 

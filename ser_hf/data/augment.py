@@ -65,7 +65,7 @@ class AugmentConfig:
     @property
     def max_stretch(self) -> float:
         """How many times longer than the original a clip can come out (slowed down by speed perturbation)."""
-        return 1.0 / (1.0 - self.speed_perturb)
+        return 1.0 if self.noise_mode == "none" else 1.0 / (1.0 - self.speed_perturb)
 
 
 def _generator(device: torch.device, *key: int) -> torch.Generator:
@@ -146,7 +146,9 @@ class WaveformAugmenter:
             [torch.rand(8 if cfg.speed_perturb or cfg.channel_prob else 3, generator=g, device=device) for g in gens]
         )
         # columns: snr, gain, shift (the only three drawn without speed or channel changes, so that
-        # the noise of older runs stays the same), speed, channel on/off, equaliser seed, band limit, room
+        # older runs' draws stay the same), speed, channel on/off, equaliser seed, band limit, room.
+        # (The noise samples of fresh noise changed on 2026-11-26, when they began to be drawn at each
+        # clip's length; fixed copies computed by the feature cache were drawn so already.)
         wave, lens = waveforms[index], lengths[index]
         if cfg.speed_perturb > 0:
             wave, lens = change_speed(wave, lens, 1 + (draws[:, 3] * 2 - 1) * cfg.speed_perturb, width)

@@ -113,6 +113,14 @@ def global_normalization(extractor: SerFeatureExtractor, bank: WaveformBank, row
     )
 
 
+def _out_of_time(accelerator, state: dict, args: TrainArguments) -> bool:
+    """Whether the slowest process has spent `--max_train_seconds` (all processes stop together)."""
+    if not args.max_train_seconds:
+        return False
+    spent = torch.tensor(state.get("run_seconds", 0.0), device=accelerator.device)
+    return float(accelerator.reduce(spent, "max")) >= args.max_train_seconds
+
+
 def _is_better(metric_name: str, value: float, best: float | None) -> bool:
     if best is None:
         return True
@@ -230,6 +238,12 @@ def train(
 
     state.pop("stopped", None)  # a resumed run goes on under this command's budget and patience
     for epoch in range(state["epoch"], args.epochs):
+        if _out_of_time(accelerator, state, args):  # resumed with a budget already spent
+            state["stopped"] = (
+                f"time budget: --max_train_seconds {args.max_train_seconds:g} spent before epoch {epoch + 1}"
+            )
+            accelerator.print(state["stopped"])
+            break
         set_seed(args.seed + 1000 * (epoch + 1) + accelerator.process_index)
         train_loader.set_epoch(epoch)  # accelerate passes it to TrainingItems.set_epoch, also after a resume
         model.train()
@@ -277,7 +291,7 @@ def train(
             state["stopped"] = (
                 f"early stopping: {args.early_stopping_patience} epochs without a better {args.metric_for_best_model}"
             )
-        elif args.max_train_seconds and state["run_seconds"] >= args.max_train_seconds:
+        elif _out_of_time(accelerator, state, args):
             state["stopped"] = (
                 f"time budget: {state['run_seconds']:.0f} s of training, --max_train_seconds {args.max_train_seconds:g}"
             )
