@@ -172,6 +172,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "gpu-recipes")
     parser.add_argument("--work", type=Path, default=REPO / "runs" / "gpu-recipes-runs")
     args, extra = parser.parse_known_args()  # anything else goes to every training run
+    if args.probe_epochs < 2:
+        parser.error("--probe_epochs must be at least 2: the seconds per epoch come from the last two")
     t0 = args.start or time.time()
     deadline = t0 + args.budget
     shutil.rmtree(args.work, ignore_errors=True)
@@ -184,7 +186,7 @@ def main() -> int:
     probe = run_all(
         {f"probe-{n}": o + probe_epochs for n, o in runs.items()}, args.work / "probe", logs, t0, args.device
     )
-    passed = {n: p for n, p in probe.items() if p["exit"] == 0 and len(p["epoch_times"]) >= args.probe_epochs >= 2}
+    passed = {n: p for n, p in probe.items() if p["exit"] == 0 and len(p["epoch_times"]) >= args.probe_epochs}
     fallback = []
     if len(passed) < len(probe):  # the eager reference path, for every run alike (no-op if already eager)
         print(f"probes failed: {sorted(set(probe) - set(passed))}; phase 2 runs the eager reference path", flush=True)
