@@ -1,6 +1,6 @@
 """Recipe ablation: trains the default recipe (`ours`), the paper's (`--recipe paper`), the
-`regularised` one and that one with one ingredient removed at a time, same seeds, same protocol, one
-run after another; then prints the table.
+`regularised` one, that one with one ingredient removed at a time and `ours` with one added, same
+seeds, same protocol, one run after another; then prints the table.
 
     python scripts/ablation.py --architecture 2 --split paper --epochs 20 --seeds 0 [--variants ours paper ...]
     python scripts/ablation.py --architecture 2 --split actor-kfold --epochs 30 --folds 0 1 2 3 4 5
@@ -33,6 +33,10 @@ VARIANTS: dict[str, list[str]] = {
     "ours-no-channel-speed": ["--channel_prob", "0", "--speed_perturb", "0"],
     "ours-no-ema": ["--ema_decay", "0"],
     "ours-global-normalization": ["--normalization", "global"],  # keeps each clip's level (not robust to gain)
+    # `ours` plus one ingredient of `regularised` (the values it uses): what each adds at a short schedule
+    "ours-specaugment": ["--freq_mask_param", "16", "--time_mask_param", "24"],
+    "ours-mixup": ["--mixup_alpha", "0.4"],
+    "ours-label-smoothing": ["--label_smoothing", "0.1"],
 }
 """Variant name -> options added to `scripts/train.py`."""
 
