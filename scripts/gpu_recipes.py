@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -32,15 +33,26 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+SPLITS = {"": ["--split", "paper"], "strict-": ["--split", "paper-strict"]}
+
 RUNS: dict[str, list[str]] = {
+    # the paper protocols, seeds 0-2: m2-regularised-s0, m1-ours-strict-s2, ...
     **{
-        f"m2-{recipe}-s{seed}": ["--architecture", "2", "--split", "paper", "--recipe", recipe, "--seed", str(seed)]
+        f"m{arch}-{recipe}-{tag}s{seed}": ["--architecture", str(arch), *split, "--recipe", recipe, "--seed", str(seed)]
+        for arch in (2, 1)
         for recipe in ("ours", "regularised")
+        for tag, split in SPLITS.items()
         for seed in (0, 1, 2)
     },
+    # the 6 speaker-independent folds (4 test actors each), seed 0: m2-regularised-f0 ... -f5
     **{
-        f"m1-ours-s{seed}": ["--architecture", "1", "--split", "paper", "--recipe", "ours", "--seed", str(seed)]
-        for seed in (0, 1, 2)
+        f"m{arch}-{recipe}-f{fold}": [
+            *("--architecture", str(arch), "--split", "actor-kfold", "--fold", str(fold)),
+            *("--recipe", recipe, "--seed", "0"),
+        ]
+        for arch in (2, 1)
+        for recipe in ("ours", "regularised")
+        for fold in range(6)
     },
     # the bundled models' split: test actors 2 and 11 (what `scripts/bundle_model.py` ships)
     "m2-speaker": ["--architecture", "2", "--split", "speaker", "--recipe", "ours", "--seed", "42"],
@@ -134,7 +146,7 @@ def table(folder: Path, names: list[str], epochs: int) -> str:
             f"{'' if ece is None else f'{ece:.3f}'} | {m['run_seconds'] / m['epochs_run']:.2f} | "
             f"{m.get('peak_device_memory_mb') or '-'} |"
         )
-        groups.setdefault(name.rsplit("-s", 1)[0] if name[-1].isdigit() else name, []).append(m["test"]["accuracy"])
+        groups.setdefault(re.sub(r"-[sf]\d+$", "", name), []).append(m["test"]["accuracy"])  # seeds or folds
     rows += ["", "| group | runs | test accuracy, mean ± std | each |", "|---|---:|---:|---|"]
     for group, values in groups.items():
         spread = statistics.stdev(values) if len(values) > 1 else 0.0
