@@ -72,17 +72,24 @@ def run(variant: str, seed: int, fold: int | None, args, extra: list[str]) -> di
     return json.loads(metrics.read_text())
 
 
-def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
+def table(results: dict[str, dict[tuple, dict]], reference: str = "ours") -> str:
+    """Mean ± std of each variant, and its difference to `reference` on the runs both have (same seed
+    and fold: the same split and initialisation), each and on average, with a paired t-test."""
+
     def mean_std(values):
         values = [100 * v for v in values]
         return (statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0)
 
-    base = mean_std([m["test"]["accuracy"] for m in results.get(reference, [])]) if results.get(reference) else None
+    base = results.get(reference, {})
     lines = [
-        "| variant | runs | test accuracy %, mean ± std | each run | vs ours | test macro-F1 % | best val. accuracy % (epoch) | train loss, last epoch |",
-        "|---|---:|---:|---|---:|---:|---:|---:|",
+        (
+            "| variant | runs | test accuracy %, mean ± std | each run | vs ours, each paired run (mean; paired t-test p) "
+            "| test macro-F1 % | best val. accuracy % (epoch) | train loss, last epoch |"
+        ),
+        "|---|---:|---:|---|---|---:|---:|---:|",
     ]
-    for name, runs in results.items():
+    for name, by_run in results.items():
+        runs = list(by_run.values())
         if not runs:
             continue
         acc, acc_sd = mean_std([m["test"]["accuracy"] for m in runs])
@@ -92,21 +99,36 @@ def table(results: dict[str, list[dict]], reference: str = "ours") -> str:
         )
         loss = " / ".join(f"{m['history'][-1]['train_loss']:.2f}" for m in runs)
         each = " / ".join(f"{100 * m['test']['accuracy']:.1f}" for m in runs)
-        delta = f"{acc - base[0]:+.1f}" if base and name != reference else ""
+        pairs = [
+            (100 * m["test"]["accuracy"], 100 * base[key]["test"]["accuracy"])
+            for key, m in by_run.items()
+            if key in base
+        ]
+        delta = ""
+        if name != reference and pairs:
+            delta = " / ".join(f"{a - b:+.1f}" for a, b in pairs) + f" ({statistics.mean(a - b for a, b in pairs):+.1f}"
+            delta += f"; p = {paired_p(pairs):.3f})" if len(pairs) > 1 else ")"
         lines.append(
             f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {each} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |"
         )
     return "\n".join(lines)
 
 
-def runs_table(results: dict[str, list[dict]]) -> str:
+def paired_p(pairs: list[tuple[float, float]]) -> float:
+    """Two-sided p of a paired t-test (scipy, installed with the `dev` extra); NaN if all differences are equal."""
+    from scipy.stats import ttest_rel
+
+    return float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
+
+
+def runs_table(results: dict[str, dict[tuple, dict]]) -> str:
     """One row per run: its split (the held-out actors of a fold), test accuracy, macro-F1, best epoch."""
     lines = [
         "| variant | split | test accuracy % | test macro-F1 % | best epoch (val. accuracy %) | training time (min) |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    for name, runs in results.items():
-        for m in runs:
+    for name, by_run in results.items():
+        for m in by_run.values():
             best = max(h.get("val_accuracy", 0) for h in m["history"])
             lines.append(
                 f"| {name} | {m['split']} | {100 * m['test']['accuracy']:.1f} | {100 * m['test']['macro_f1']:.1f} "
@@ -138,12 +160,15 @@ def main() -> int:
     runs = [(seed, fold) for seed in args.seeds for fold in (args.folds or [None])]
     results = {}
     for variant in args.variants:
-        results[variant] = [m for seed, fold in runs if (m := run(variant, seed, fold, args, extra)) is not None]
+        found = {(seed, fold): run(variant, seed, fold, args, extra) for seed, fold in runs}
+        results[variant] = {key: m for key, m in found.items() if m is not None}
     text = table(results) + "\n\n" + runs_table(results)
     if args.per_class:
         from reproduce_paper import per_class  # scripts/ is on the path of a script run from it
 
-        text += "".join(f"\n\n{name}:\n\n" + "\n".join(per_class(runs)[1]) for name, runs in results.items() if runs)
+        text += "".join(
+            f"\n\n{name}:\n\n" + "\n".join(per_class(list(runs.values()))[1]) for name, runs in results.items() if runs
+        )
     print(text)
     if args.table:
         Path(args.table).write_text(text + "\n")
