@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -107,7 +108,8 @@ def table(results: dict[str, dict[tuple, dict]], reference: str = "ours") -> str
         delta = ""
         if name != reference and pairs:
             delta = " / ".join(f"{a - b:+.1f}" for a, b in pairs) + f" ({statistics.mean(a - b for a, b in pairs):+.1f}"
-            delta += f"; p = {paired_p(pairs):.3f})" if len(pairs) > 1 else ")"
+            p = paired_p(pairs)
+            delta += ")" if math.isnan(p) else f"; p = {p:.3f})"
         lines.append(
             f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {each} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |"
         )
@@ -115,9 +117,15 @@ def table(results: dict[str, dict[tuple, dict]], reference: str = "ours") -> str
 
 
 def paired_p(pairs: list[tuple[float, float]]) -> float:
-    """Two-sided p of a paired t-test (scipy, installed with the `dev` extra); NaN if all differences are equal."""
-    from scipy.stats import ttest_rel
-
+    """Two-sided p of a paired t-test; NaN where it is undefined (the differences do not vary) or
+    scipy (a dependency of the `bench` extra, so of `dev`) is missing."""
+    differences = [a - b for a, b in pairs]
+    if len(differences) < 2 or statistics.pstdev(differences) == 0:
+        return math.nan
+    try:
+        from scipy.stats import ttest_rel
+    except ImportError:
+        return math.nan
     return float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
 
 

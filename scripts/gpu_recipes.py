@@ -44,9 +44,9 @@ RUNS: dict[str, list[str]] = {
         for tag, split in SPLITS.items()
         for seed in (0, 1, 2)
     },
-    # the 6 speaker-independent folds (4 test actors each), seed 0: m2-regularised-f0 ... -f5
+    # the 6 speaker-independent folds (4 test actors each), seed 0: m2-regularised-kfold-f0 ... -f5
     **{
-        f"m{arch}-{recipe}-f{fold}": [
+        f"m{arch}-{recipe}-kfold-f{fold}": [
             *("--architecture", str(arch), "--split", "actor-kfold", "--fold", str(fold)),
             *("--recipe", recipe, "--seed", "0"),
         ]
