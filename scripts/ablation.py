@@ -100,15 +100,13 @@ def table(results: dict[str, dict[tuple, dict]], reference: str = "ours") -> str
         )
         loss = " / ".join(f"{m['history'][-1]['train_loss']:.2f}" for m in runs)
         each = " / ".join(f"{100 * m['test']['accuracy']:.1f}" for m in runs)
-        pairs = [
-            (100 * m["test"]["accuracy"], 100 * base[key]["test"]["accuracy"])
-            for key, m in by_run.items()
-            if key in base
+        differences = [
+            100 * (m["test"]["accuracy"] - base[key]["test"]["accuracy"]) for key, m in by_run.items() if key in base
         ]
         delta = ""
-        if name != reference and pairs:
-            delta = " / ".join(f"{a - b:+.1f}" for a, b in pairs) + f" ({statistics.mean(a - b for a, b in pairs):+.1f}"
-            p = paired_p(pairs)
+        if name != reference and differences:
+            p = paired_p(differences)
+            delta = " / ".join(f"{d:+.1f}" for d in differences) + f" ({statistics.mean(differences):+.1f}"
             delta += ")" if math.isnan(p) else f"; p = {p:.3f})"
         lines.append(
             f"| {name} | {len(runs)} | {acc:.1f} ± {acc_sd:.1f} | {each} | {delta} | {f1:.1f} ± {f1_sd:.1f} | {best} | {loss} |"
@@ -116,17 +114,16 @@ def table(results: dict[str, dict[tuple, dict]], reference: str = "ours") -> str
     return "\n".join(lines)
 
 
-def paired_p(pairs: list[tuple[float, float]]) -> float:
-    """Two-sided p of a paired t-test; NaN where it is undefined (the differences do not vary) or
-    scipy (a dependency of the `bench` extra, so of `dev`) is missing."""
-    differences = [a - b for a, b in pairs]
+def paired_p(differences: list[float]) -> float:
+    """Two-sided p of a paired t-test on the paired runs' differences; NaN where it is undefined (the
+    differences do not vary) or scipy (a dependency of the `bench` extra, so of `dev`) is missing."""
     if len(differences) < 2 or statistics.pstdev(differences) == 0:
         return math.nan
     try:
-        from scipy.stats import ttest_rel
+        from scipy.stats import ttest_1samp
     except ImportError:
         return math.nan
-    return float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
+    return float(ttest_1samp(differences, 0.0).pvalue)
 
 
 def runs_table(results: dict[str, dict[tuple, dict]]) -> str:
