@@ -1,6 +1,6 @@
 """Recipe ablation: trains the default recipe (`ours`), the paper's (`--recipe paper`), the
-`regularised` one, that one with one ingredient removed at a time and `ours` with one added, same
-seeds, same protocol, one run after another; then prints the table.
+`regularised` one, that one with one ingredient removed at a time, and `ours` with one ingredient
+added or made stronger, same seeds, same protocol, one run after another; then prints the table.
 
     python scripts/ablation.py --architecture 2 --split paper --epochs 20 --seeds 0 [--variants ours paper ...]
     python scripts/ablation.py --architecture 2 --split actor-kfold --epochs 30 --folds 0 1 2 3 4 5
