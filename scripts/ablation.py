@@ -32,6 +32,7 @@ VARIANTS: dict[str, list[str]] = {
     "regularised-fixed-copies": [*REGULARISED, "--noise_mode", "copies", "--noise_copies", "2"],
     "regularised-weight-decay-1e-3": [*REGULARISED, "--weight_decay", "1e-3"],
     "ours-no-channel-speed": ["--channel_prob", "0", "--speed_perturb", "0"],
+    "ours-no-channel": ["--channel_prob", "0"],  # speed perturbation alone: which of the two carries the gain
     "ours-no-ema": ["--ema_decay", "0"],
     "ours-global-normalization": ["--normalization", "global"],  # keeps each clip's level (not robust to gain)
     # `ours` plus one ingredient of `regularised` (the values it uses): what each adds at a short schedule
