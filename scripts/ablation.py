@@ -1,11 +1,12 @@
 """Recipe ablation: trains the default recipe (`ours`), the paper's (`--recipe paper`), the
-`regularised` one, that one with one ingredient removed at a time, and `ours` with one ingredient
+`regularised` one, `regularised` and `ours` with one ingredient removed at a time, and `ours` with one
 added or made stronger, same seeds, same protocol, one run after another; then prints the table.
 
     python scripts/ablation.py --architecture 2 --split paper --epochs 20 --seeds 0 [--variants ours paper ...]
     python scripts/ablation.py --architecture 2 --split actor-kfold --epochs 30 --folds 0 1 2 3 4 5
 
-Runs live in `--out/<split>-m<architecture>-e<epochs>/<variant>-s<seed>[-f<fold>]/`; finished runs are skipped and
+Runs live in `--out/<split>-m<architecture>-e<epochs>/<variant>-s<seed>[-f<fold>]/` (`--epochs`, also for a variant
+that trains for a share of it: `EPOCH_SHARE`); finished runs are skipped and
 interrupted ones resumed, so the script can be stopped and started again (a CPU session at a time).
 `--table FILE` also writes the markdown tables; `--per_class` adds each variant's per-emotion test scores
 (the paper's Table 3, mean ± std over runs).
@@ -42,11 +43,37 @@ VARIANTS: dict[str, list[str]] = {
     # more of what `ours` adds (speed and channel variation, +5.4 points over 3 seeds), at no extra compute:
     # every noisy copy through another channel, speed x0.85-1.15
     "ours-stronger-channel-speed": ["--channel_prob", "1", "--speed_perturb", "0.15"],
-    # 4 noisy copies instead of 2 for 3/5 of the epochs (24 for 40): the same number of steps, more distinct
-    # training clips; the last --epochs given wins, so the run sits in the e40 folder it is compared with
-    "ours-4-copies-equal-steps": ["--noise_copies", "4", "--epochs", "24"],
+    # 4 noisy copies instead of 2 for 3/5 of the epochs (EPOCH_SHARE): 5 clips a recording instead of 3, the same
+    # passes over the recordings, more distinct training clips
+    "ours-4-copies-equal-steps": ["--noise_copies", "4"],
 }
 """Variant name -> options added to `scripts/train.py`."""
+
+EPOCH_SHARE = {"ours-4-copies-equal-steps": (3, 5)}
+"""Variants that train for this share of `--epochs` (rounded), so as to match `ours`'s passes over the
+recordings; their runs stay in the `--epochs` folder of the runs they are compared with."""
+
+
+def train_command(variant: str, seed: int, fold: int | None, args, extra: list[str], folder: Path) -> list[str]:
+    """The `scripts/train.py` command line of one run (without the interpreter)."""
+    share = EPOCH_SHARE.get(variant, (1, 1))
+    epochs = max(1, round(args.epochs * share[0] / share[1]))
+    return [
+        str(Path(__file__).with_name("train.py")),
+        "--output_dir",
+        str(folder),
+        "--architecture",
+        str(args.architecture),
+        "--split",
+        args.split,
+        *([] if fold is None else ["--fold", str(fold)]),
+        "--epochs",
+        str(epochs),
+        "--seed",
+        str(seed),
+        *VARIANTS[variant],
+        *extra,
+    ]
 
 
 def run(variant: str, seed: int, fold: int | None, args, extra: list[str]) -> dict | None:
@@ -54,23 +81,7 @@ def run(variant: str, seed: int, fold: int | None, args, extra: list[str]) -> di
     folder = Path(args.out) / f"{args.split}-m{args.architecture}-e{args.epochs}" / name
     metrics = folder / "metrics.json"
     if not metrics.exists():
-        command = [
-            sys.executable,
-            str(Path(__file__).with_name("train.py")),
-            "--output_dir",
-            str(folder),
-            "--architecture",
-            str(args.architecture),
-            "--split",
-            args.split,
-            *([] if fold is None else ["--fold", str(fold)]),
-            "--epochs",
-            str(args.epochs),
-            "--seed",
-            str(seed),
-            *VARIANTS[variant],
-            *extra,
-        ]
+        command = [sys.executable, *train_command(variant, seed, fold, args, extra, folder)]
         if (folder / "checkpoints" / "latest").exists():
             command.append("--resume")
         print("+", " ".join(command[1:]), flush=True)
