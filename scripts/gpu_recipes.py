@@ -116,14 +116,22 @@ def seconds_per_epoch(probe: dict[str, dict]) -> dict[str, float]:
     that end after every run's first epoch (all past their start-up, which differs by seconds) and
     before any run's last (none finished yet). A run with fewer than two epochs in that window gets
     its longest epoch-to-epoch time. (With 12 runs, the last epoch of a 2-epoch probe gave 2.3 s,
-    against the 3.3-3.6 s that the same runs then took.)"""
+    against the 3.1-3.5 s that the same runs then took.)"""
     start = max(p["epoch_times"][0] for p in probe.values())
     end = min(p["epoch_times"][-1] for p in probe.values())
     measured = {}
     for name, p in probe.items():
         inside = [t for t in p["epoch_times"] if start <= t <= end]
         steps = [b - a for a, b in zip(p["epoch_times"], p["epoch_times"][1:])]
-        measured[name] = (inside[-1] - inside[0]) / (len(inside) - 1) if len(inside) > 1 else max(steps)
+        if len(inside) > 1:
+            measured[name] = (inside[-1] - inside[0]) / (len(inside) - 1)
+        else:
+            measured[name] = max(steps)
+            print(
+                f"{name}: fewer than two probe epochs ended while all runs trained; planned from its longest"
+                f" epoch ({measured[name]:.2f} s), which may be short of the steady state: raise --probe_epochs",
+                flush=True,
+            )
     return measured
 
 

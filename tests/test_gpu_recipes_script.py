@@ -32,13 +32,24 @@ def test_seconds_per_epoch_counts_only_the_epochs_when_all_runs_train():
     assert probe["late"]["epoch_times"][-1] - probe["late"]["epoch_times"][-2] == pytest.approx(2.0)
 
 
-def test_a_run_with_too_few_epochs_in_the_window_gets_its_longest_epoch():
+def test_seconds_per_epoch_is_the_mean_inside_the_window_not_the_longest_or_last_epoch():
+    probe = {
+        # a stalls 4.5 s alone before b starts; b's last epoch runs alone after a finished
+        "a": {"launched": 0.0, "epoch_times": [10.0, 14.5, 18.0, 21.6, 25.0]},
+        "b": {"launched": 0.0, "epoch_times": [17.0, 20.4, 24.0, 27.5, 30.0]},
+    }
+    # window 17.0-25.0: a's epochs 18.0, 21.6, 25.0 (3.6, 3.4 s), b's 17.0, 20.4, 24.0 (3.4, 3.6 s)
+    assert gpu_recipes.seconds_per_epoch(probe) == pytest.approx({"a": 3.5, "b": 3.5})
+
+
+def test_a_run_with_too_few_epochs_in_the_window_gets_its_longest_epoch(capsys):
     probe = {
         "a": {"launched": 0.0, "epoch_times": [10.0, 12.0, 15.0]},
         "b": {"launched": 0.0, "epoch_times": [14.0, 19.0, 21.0]},
     }
     # window 14.0-15.0: a has one epoch in it, b one
     assert gpu_recipes.seconds_per_epoch(probe) == {"a": 3.0, "b": 5.0}
+    assert "raise --probe_epochs" in capsys.readouterr().out
 
 
 def test_plan_fits_the_slowest_run_with_slack_and_rounds_to_tens():
