@@ -13,7 +13,7 @@ Every log line is time-stamped; the table (`table.md`), the plan (`plan.json`) a
 metrics, and the model folders of the speaker-split runs, without checkpoints) go to --out.
 
     bash scripts/gpu_recipes.sh                  # on the GPU machine: sets up, then runs this
-    DEVICE=cpu BUDGET=420 MAX_EPOCHS=3 RUNS="m2-ours-s0 m1-speaker" bash scripts/gpu_recipes.sh   # CPU dry run
+    DEVICE=cpu BUDGET=420 MAX_EPOCHS=3 PROBE_EPOCHS=2 RUNS="m2-ours-s0 m1-speaker" bash scripts/gpu_recipes.sh   # CPU dry run
 """
 
 from __future__ import annotations

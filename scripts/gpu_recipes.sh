@@ -4,7 +4,7 @@
 # runs them; the table, the plan and a tarball of the runs go to $OUT (or runs/gpu-recipes).
 #   bash scripts/gpu_recipes.sh                     # BUDGET=520 seconds in all, from this script's start
 # CPU dry run (EXTRA_ARGS go to every run):
-#   DEVICE=cpu BUDGET=420 MAX_EPOCHS=3 RUNS="m2-ours-s0 m1-speaker" EXTRA_ARGS="--bn_recalibration_samples 64" bash scripts/gpu_recipes.sh
+#   DEVICE=cpu BUDGET=420 MAX_EPOCHS=3 PROBE_EPOCHS=2 RUNS="m2-ours-s0 m1-speaker" EXTRA_ARGS="--bn_recalibration_samples 64" bash scripts/gpu_recipes.sh
 set -euo pipefail
 export LC_ALL=C  # a decimal point in $EPOCHREALTIME
 start=$EPOCHREALTIME
@@ -28,5 +28,6 @@ read -r -a runs <<<"${RUNS:-}"
 read -r -a extra <<<"${EXTRA_ARGS:-}"
 # default: the eager reference path (dynamic shapes) without torch.compile, no compile time to spend twice
 "$PYTHON" scripts/gpu_recipes.py --start "$start" --budget "${BUDGET:-520}" --max_epochs "${MAX_EPOCHS:-200}" --device "${DEVICE:-cuda}" \
+    --probe_epochs "${PROBE_EPOCHS:-5}" \
     --out "$OUT" ${runs[@]+--runs "${runs[@]}"} --training_path "${TRAINING_PATH:-eager}" --torch_compile "${TORCH_COMPILE:-no}" \
     "${extra[@]}"
