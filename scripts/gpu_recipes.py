@@ -122,11 +122,10 @@ def seconds_per_epoch(probe: dict[str, dict]) -> dict[str, float]:
     measured = {}
     for name, p in probe.items():
         inside = [t for t in p["epoch_times"] if start <= t <= end]
-        steps = [b - a for a, b in zip(p["epoch_times"], p["epoch_times"][1:])]
         if len(inside) > 1:
             measured[name] = (inside[-1] - inside[0]) / (len(inside) - 1)
         else:
-            measured[name] = max(steps)
+            measured[name] = max(b - a for a, b in zip(p["epoch_times"], p["epoch_times"][1:]))
             print(
                 f"{name}: fewer than two probe epochs ended while all runs trained; planned from its longest"
                 f" epoch ({measured[name]:.2f} s), which may be short of the steady state: raise --probe_epochs",
