@@ -166,6 +166,11 @@ USAGE_CASES = [  # (case id, argv, message)
         ["train", "--output_dir", "{tmp}/run", "--batch_size", "0"],
         "--batch_size must be at least 1",
     ),
+    (
+        "train-chunk-stride-0",
+        ["train", "--output_dir", "{tmp}/run", "--chunk_stride", "0"],
+        "--chunk_stride must be at least 1",
+    ),
     ("train-output-dir-under-a-file", ["train", "--output_dir", "{tmp}/afile/run"], "is a file, not a folder"),
     ("train-output-dir-read-only", ["train", "--output_dir", "/proc/ser-hf-run"], "cannot write in /proc"),
     (

@@ -328,16 +328,21 @@ def test_early_stopping_ends_a_run_without_validation_gain(fake_ravdess, tmp_pat
     assert metrics["epochs_run"] - metrics["best_epoch"] == 2
 
 
-def test_static_shapes_train_with_the_default_recipe(fake_ravdess, tmp_path):
+def test_static_shapes_train_with_the_default_recipe_and_another_chunk_stride(fake_ravdess, tmp_path):
     """The GPU path (static shapes) through the whole loop on the CPU, with speed perturbation (slowed
     copies outgrow every recording: `test_the_feature_cache_keeps_fixed_items_and_gives_their_features`
-    checks the static width on clips long enough to need another chunk; these are not)."""
+    checks the static width on clips long enough to need another chunk; these are not), and with
+    `--chunk_stride 32`: the static chunk count follows the stride, and the saved extractor keeps it."""
     out = tmp_path / "static"
     command = ["train", "--output_dir", str(out), "--architecture", "2", "--data", str(fake_ravdess), *FAST]
-    result = run_cli([*command, "--training_path", "static", "--speed_perturb", "0.3"])
+    result = run_cli([*command, "--training_path", "static", "--speed_perturb", "0.3", "--chunk_stride", "32"])
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training_path"] == "static" and metrics["epochs_run"] == 3
+    assert json.loads((out / "preprocessor_config.json").read_text())["chunk_stride"] == 32
+    again = run_cli(["evaluate", "--model", str(out), "--data", str(fake_ravdess), "--test_actors", "1", "--json"])
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout)["confusion_matrix"] == metrics["test"]["confusion_matrix"]
 
 
 def test_a_time_budget_ends_a_run_after_the_epoch_that_spends_it(fake_ravdess, tmp_path):

@@ -32,6 +32,10 @@ class ModelArguments:
     use_attention: bool | None = field(default=None, metadata={"help": "override the model's attention"})
     no_dropout: bool = field(default=False, metadata={"help": "the 'no dropout' ablation: every dropout 0"})
     lstm_hidden_size: int = field(default=128)
+    chunk_stride: int = field(
+        default=64,
+        metadata={"help": "frames between the starts of the Mel chunks (64: half-overlapping); stored with the model"},
+    )
     init_from: str | None = field(default=None, metadata={"help": "start from this saved model (folder or repo id)"})
 
 
@@ -253,8 +257,9 @@ def check_arguments(
         raise ValueError(
             f"need --num_folds >= 2 and 0 <= --fold < --num_folds, got fold {data_args.fold} of {data_args.num_folds}"
         )
-    if model_args.lstm_hidden_size < 1:
-        raise ValueError(f"--lstm_hidden_size must be at least 1, got {model_args.lstm_hidden_size}")
+    for name in ("lstm_hidden_size", "chunk_stride"):
+        if getattr(model_args, name) < 1:
+            raise ValueError(f"--{name} must be at least 1, got {getattr(model_args, name)}")
     check_output_path(train_args.output_dir, "--output_dir", folder=True)
     from ..data.augment import AugmentConfig  # (imports torch)
 

@@ -151,7 +151,7 @@ def train(
     accelerator.wait_for_everyone()
     set_seed(args.seed)
 
-    extractor = SerFeatureExtractor()
+    extractor = SerFeatureExtractor(chunk_stride=model_args.chunk_stride)
     dataset, split = load_split(data_args, args.seed)
     cache = data_args.cache_dir or str(default_cache_dir() / "waveforms")
     with accelerator.main_process_first():
