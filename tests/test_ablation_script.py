@@ -44,9 +44,9 @@ def test_variants_set_what_their_names_say():
         _, _, ours, ours_train = train_options("ours", epochs)
         assert copies.noise_copies == 4 and ours_train.epochs == epochs
         assert (1 + copies.noise_copies) * copies_train.epochs == (1 + ours.noise_copies) * ours_train.epochs
-    ours_model, _, _, ours_train = train_options("ours")
     from ser_hf import SerFeatureExtractor
 
+    ours_model, _, _, ours_train = train_options("ours")
     # the training default is the extractor's
     assert ours_model.chunk_stride == SerFeatureExtractor().chunk_stride == 64
     assert train_options("ours-chunk-stride-32")[0].chunk_stride == 32
