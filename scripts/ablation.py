@@ -48,7 +48,7 @@ VARIANTS: dict[str, list[str]] = {
     # passes over the recordings, more distinct training clips
     "ours-4-copies-equal-steps": ["--noise_copies", "4"],
     # the feature grid: chunks every 32 frames instead of 64, about 5 chunks a RAVDESS clip instead of 3 (the CNN
-    # sees more shifted views, the (Bi)LSTM more steps; about 1.7x the compute)
+    # sees more shifted views, the (Bi)LSTM more steps; measured: 1.3x the training time, reports/recipe-ablation.md)
     "ours-chunk-stride-32": ["--chunk_stride", "32"],
 }
 """Variant name -> options added to `scripts/train.py`."""
