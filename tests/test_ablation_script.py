@@ -51,6 +51,7 @@ def test_variants_set_what_their_names_say():
     assert ours_model.chunk_stride == SerFeatureExtractor().chunk_stride == 64
     assert train_options("ours-chunk-stride-32")[0].chunk_stride == 32
     assert train_options("ours-weight-decay-0.05")[3].weight_decay == 0.05 > ours_train.weight_decay
+    assert train_options("ours-crop-2")[2].crop_chunks == 2 and train_options("ours")[2].crop_chunks == 0
 
 
 def _metrics(accuracy: float) -> dict:
