@@ -53,6 +53,8 @@ VARIANTS: dict[str, list[str]] = {
     # random crops alone: a window of 2 consecutive chunks per clip per step (1.92 s of a trimmed clip's ~2.7 chunks;
     # regularised's 3 keeps nearly every RAVDESS clip whole at stride 64)
     "ours-crop-2": ["--crop_chunks", "2"],
+    # half the Mel bands (64 instead of the paper's 128): coarser frequency detail, half the CNN's input
+    "ours-mel-64": ["--num_mel_bins", "64"],
 }
 """Variant name -> options added to `scripts/train.py`."""
 

@@ -171,6 +171,16 @@ USAGE_CASES = [  # (case id, argv, message)
         ["train", "--output_dir", "{tmp}/run", "--chunk_stride", "0"],
         "--chunk_stride must be at least 1",
     ),
+    (
+        "train-num-mel-bins-0",
+        ["train", "--output_dir", "{tmp}/run", "--num_mel_bins", "0"],
+        "--num_mel_bins must be at least 1",
+    ),
+    (
+        "train-num-mel-bins-empty-filters",
+        ["train", "--output_dir", "{tmp}/run", "--num_mel_bins", "256"],
+        "--num_mel_bins 256: Mel filters [0, 3, 8",
+    ),
     ("train-output-dir-under-a-file", ["train", "--output_dir", "{tmp}/afile/run"], "is a file, not a folder"),
     ("train-output-dir-read-only", ["train", "--output_dir", "/proc/ser-hf-run"], "cannot write in /proc"),
     (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,6 +36,10 @@ class ModelArguments:
     chunk_stride: int = field(
         default=64,
         metadata={"help": "frames between the starts of the Mel chunks (64: half-overlapping); stored with the model"},
+    )
+    num_mel_bins: int = field(
+        default=128,
+        metadata={"help": "Mel bands, the height of each chunk (the paper: 128); stored with the model"},
     )
     init_from: str | None = field(default=None, metadata={"help": "start from this saved model (folder or repo id)"})
 
@@ -257,10 +262,18 @@ def check_arguments(
         raise ValueError(
             f"need --num_folds >= 2 and 0 <= --fold < --num_folds, got fold {data_args.fold} of {data_args.num_folds}"
         )
-    for name in ("lstm_hidden_size", "chunk_stride"):
+    for name in ("lstm_hidden_size", "chunk_stride", "num_mel_bins"):
         if getattr(model_args, name) < 1:
             raise ValueError(f"--{name} must be at least 1, got {getattr(model_args, name)}")
     check_output_path(train_args.output_dir, "--output_dir", folder=True)
     from ..data.augment import AugmentConfig  # (imports torch)
 
     AugmentConfig(**asdict(aug_args))  # its own checks (SNR range, copies, probabilities)
+    from ..feature_extraction_ser import SerFeatureExtractor
+
+    try:  # its own checks: more bands than the FFT resolves leave empty Mel filters
+        with warnings.catch_warnings():  # transformers warns of them too; the error below says it once
+            warnings.simplefilter("ignore", UserWarning)
+            SerFeatureExtractor(feature_size=model_args.num_mel_bins, chunk_stride=model_args.chunk_stride)
+    except ValueError as error:
+        raise ValueError(f"--num_mel_bins {model_args.num_mel_bins}: {error}") from None

@@ -55,7 +55,11 @@ def build_model(args: ModelArguments, num_labels: int = 8, id2label: dict | None
     if args.architecture not in MODEL_CLASSES:
         raise TrainingArgumentError(f"--architecture must be 1 or 2, got {args.architecture}")
     cls = MODEL_CLASSES[args.architecture]
-    overrides = {"use_lstm": args.use_lstm, "lstm_hidden_size": args.lstm_hidden_size}
+    overrides = {
+        "use_lstm": args.use_lstm,
+        "lstm_hidden_size": args.lstm_hidden_size,
+        "num_mel_bins": args.num_mel_bins,
+    }
     if args.bidirectional is not None:
         overrides["bidirectional"] = args.bidirectional
     if args.use_attention is not None:
@@ -151,7 +155,7 @@ def train(
     accelerator.wait_for_everyone()
     set_seed(args.seed)
 
-    extractor = SerFeatureExtractor(chunk_stride=model_args.chunk_stride)
+    extractor = SerFeatureExtractor(feature_size=model_args.num_mel_bins, chunk_stride=model_args.chunk_stride)
     dataset, split = load_split(data_args, args.seed)
     cache = data_args.cache_dir or str(default_cache_dir() / "waveforms")
     with accelerator.main_process_first():
@@ -169,6 +173,11 @@ def train(
         keep_cpu_memory_mapped()
 
     model = build_model(model_args, len(label_names), dict(enumerate(label_names)))
+    if model.config.num_mel_bins != extractor.feature_size:  # --init_from a model of other bands
+        raise TrainingArgumentError(
+            f"--init_from {model_args.init_from} reads {model.config.num_mel_bins} Mel bands, "
+            f"--num_mel_bins asks for {extractor.feature_size}"
+        )
     model.set_training_path(plan.training_path)
     copies = 0 if augment.noise_mode == "none" else augment.noise_copies
     # loaders yield host tensors of row numbers: the bank gathers on the device, and the augmenter's
