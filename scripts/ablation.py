@@ -55,6 +55,9 @@ VARIANTS: dict[str, list[str]] = {
     "ours-crop-2": ["--crop_chunks", "2"],
     # half the Mel bands (64 instead of the paper's 128): coarser frequency detail, half the CNN's input
     "ours-mel-64": ["--num_mel_bins", "64"],
+    # the (Bi)LSTM's width (the paper gives none; ours: 128 a direction): half of it against memorisation, and double
+    "ours-lstm-64": ["--lstm_hidden_size", "64"],
+    "ours-lstm-256": ["--lstm_hidden_size", "256"],
 }
 """Variant name -> options added to `scripts/train.py`."""
 
