@@ -52,12 +52,10 @@ def test_variants_set_what_their_names_say():
     assert train_options("ours-chunk-stride-32")[0].chunk_stride == 32
     assert train_options("ours-weight-decay-0.05")[3].weight_decay == 0.05 > ours_train.weight_decay
     assert train_options("ours-crop-2")[2].crop_chunks == 2 and train_options("ours")[2].crop_chunks == 0
-    assert (
-        train_options("ours-mel-64")[0].num_mel_bins
-        == 64
-        < ours_model.num_mel_bins
-        == SerFeatureExtractor().feature_size
-    )
+    assert train_options("ours-mel-64")[0].num_mel_bins == 64
+    assert ours_model.num_mel_bins == SerFeatureExtractor().feature_size == 128
+    widths = [train_options(f"ours-lstm-{width}")[0].lstm_hidden_size for width in (64, 256)]
+    assert widths == [64, 256] and ours_model.lstm_hidden_size == 128
 
 
 def _metrics(accuracy: float) -> dict:
