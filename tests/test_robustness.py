@@ -181,6 +181,11 @@ USAGE_CASES = [  # (case id, argv, message)
         ["train", "--output_dir", "{tmp}/run", "--num_mel_bins", "256"],
         "--num_mel_bins 256: Mel filters [0, 3, 8",
     ),
+    (
+        "train-classifier-hidden-size-negative",
+        ["train", "--output_dir", "{tmp}/run", "--classifier_hidden_size", "-1"],
+        "--classifier_hidden_size must not be negative, got -1",
+    ),
     ("train-output-dir-under-a-file", ["train", "--output_dir", "{tmp}/afile/run"], "is a file, not a folder"),
     ("train-output-dir-read-only", ["train", "--output_dir", "/proc/ser-hf-run"], "cannot write in /proc"),
     (

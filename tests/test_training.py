@@ -333,9 +333,11 @@ def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fa
     copies outgrow every recording: `test_the_feature_cache_keeps_fixed_items_and_gives_their_features`
     checks the static width on clips long enough to need another chunk; these are not), and with
     `--chunk_stride 32 --num_mel_bins 64`: the static chunk count follows the stride, the CNN takes the
-    band count, and the saved extractor and config keep both, so inference uses the trained grid."""
+    band count, and the saved extractor and config keep both, so inference uses the trained grid; and with
+    `--classifier_hidden_size 0` (no dense layer before the output layer), which the fine-tuned model keeps."""
     out = tmp_path / "static"
     command = ["train", "--output_dir", str(out), "--architecture", "2", "--data", str(fake_ravdess), *FAST]
+    command += ["--classifier_hidden_size", "0"]
     grid = ["--chunk_stride", "32", "--num_mel_bins", "64"]
     result = run_cli([*command, "--training_path", "static", "--speed_perturb", "0.3", *grid])
     assert result.returncode == 0, result.stderr[-3000:]
@@ -343,7 +345,8 @@ def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fa
     assert metrics["training_path"] == "static" and metrics["epochs_run"] == 3
     saved = json.loads((out / "preprocessor_config.json").read_text())
     assert (saved["chunk_stride"], saved["feature_size"]) == (32, 64)
-    assert json.loads((out / "config.json").read_text())["num_mel_bins"] == 64
+    config = json.loads((out / "config.json").read_text())
+    assert (config["num_mel_bins"], config["classifier_hidden_size"]) == (64, 0)
     again = run_cli(["evaluate", "--model", str(out), "--data", str(fake_ravdess), "--test_actors", "1", "--json"])
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.loads(again.stdout)["confusion_matrix"] == metrics["test"]["confusion_matrix"]
@@ -353,7 +356,8 @@ def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fa
     assert refused.returncode != 0 and "reads 64 Mel bands, --num_mel_bins asks for 128" in refused.stderr
     tuned = run_cli([*tune, "--output_dir", str(tmp_path / "tuned"), *grid])
     assert tuned.returncode == 0, tuned.stderr[-3000:]
-    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["num_mel_bins"] == 64
+    tuned_config = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert (tuned_config["num_mel_bins"], tuned_config["classifier_hidden_size"]) == (64, 0)  # the loaded widths
 
 
 def test_a_time_budget_ends_a_run_after_the_epoch_that_spends_it(fake_ravdess, tmp_path):

@@ -33,6 +33,10 @@ class ModelArguments:
     use_attention: bool | None = field(default=None, metadata={"help": "override the model's attention"})
     no_dropout: bool = field(default=False, metadata={"help": "the 'no dropout' ablation: every dropout 0"})
     lstm_hidden_size: int = field(default=128)
+    classifier_hidden_size: int = field(
+        default=64,
+        metadata={"help": "width of the dense layer before the output layer (0: none); stored with the model"},
+    )
     chunk_stride: int = field(
         default=64,
         metadata={"help": "frames between the starts of the Mel chunks (64: half-overlapping); stored with the model"},
@@ -265,6 +269,8 @@ def check_arguments(
     for name in ("lstm_hidden_size", "chunk_stride", "num_mel_bins"):
         if getattr(model_args, name) < 1:
             raise ValueError(f"--{name} must be at least 1, got {getattr(model_args, name)}")
+    if model_args.classifier_hidden_size < 0:
+        raise ValueError(f"--classifier_hidden_size must not be negative, got {model_args.classifier_hidden_size}")
     check_output_path(train_args.output_dir, "--output_dir", folder=True)
     from ..data.augment import AugmentConfig  # (imports torch)
 

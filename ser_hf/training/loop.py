@@ -58,6 +58,7 @@ def build_model(args: ModelArguments, num_labels: int = 8, id2label: dict | None
     overrides = {
         "use_lstm": args.use_lstm,
         "lstm_hidden_size": args.lstm_hidden_size,
+        "classifier_hidden_size": args.classifier_hidden_size,
         "num_mel_bins": args.num_mel_bins,
     }
     if args.bidirectional is not None:
