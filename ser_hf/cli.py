@@ -343,14 +343,16 @@ def _train(*groups) -> int:
 
 
 def _prepare_train(groups: tuple, argv: list[str]) -> None:
-    from .training.args import apply_recipe, check_arguments
+    from .training.args import apply_recipe, check_arguments, inherit_feature_grid
 
     main_process = os.environ.get("RANK", "0") == "0"  # `accelerate launch` starts one process per device
     if main_process and any(token == "--model" or token.startswith("--model=") for token in argv):
         number = groups[0].architecture  # --model is a folder in every other command
         print(f"ser-hf train: note: --model {number} is read as --architecture {number}", file=sys.stderr)
-    apply_recipe(groups, typed_options(argv, groups))
+    given = typed_options(argv, groups)
+    apply_recipe(groups, given)
     try:
+        inherit_feature_grid(groups[0], given)
         check_arguments(*groups)
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -186,6 +186,11 @@ USAGE_CASES = [  # (case id, argv, message)
         ["train", "--output_dir", "{tmp}/run", "--classifier_hidden_size", "-1"],
         "--classifier_hidden_size must not be negative, got -1",
     ),
+    (
+        "train-init-from-missing",
+        ["train", "--output_dir", "{tmp}/run", "--init_from", "{tmp}/no-such-model"],
+        "no saved model to start from there",
+    ),
     ("train-output-dir-under-a-file", ["train", "--output_dir", "{tmp}/afile/run"], "is a file, not a folder"),
     ("train-output-dir-read-only", ["train", "--output_dir", "/proc/ser-hf-run"], "cannot write in /proc"),
     (

@@ -39,11 +39,17 @@ class ModelArguments:
     )
     chunk_stride: int = field(
         default=64,
-        metadata={"help": "frames between the starts of the Mel chunks (64: half-overlapping); stored with the model"},
+        metadata={
+            "help": "frames between the starts of the Mel chunks (64: half-overlapping); stored with the model; "
+            "with --init_from, the loaded model's unless given"
+        },
     )
     num_mel_bins: int = field(
         default=128,
-        metadata={"help": "Mel bands, the height of each chunk (the paper: 128); stored with the model"},
+        metadata={
+            "help": "Mel bands, the height of each chunk (the paper: 128); stored with the model; "
+            "with --init_from, the loaded model's unless given"
+        },
     )
     init_from: str | None = field(default=None, metadata={"help": "start from this saved model (folder or repo id)"})
 
@@ -232,6 +238,27 @@ def apply_recipe(groups: tuple, given: set[str]) -> None:
         for name, value in values.items():
             if hasattr(group, name) and name not in given:
                 setattr(group, name, value)
+
+
+def inherit_feature_grid(model_args: ModelArguments, given: set[str]) -> None:
+    """With `--init_from`, sets the Mel bands and chunk stride the user did not type (`given`) to the loaded
+    model's: its weights fix the bands, and it is fine-tuned on the grid it was trained on unless told otherwise.
+    Raises ValueError, before any work starts, when no saved model can be read there."""
+    if not model_args.init_from:
+        return
+    from ..feature_extraction_ser import SerFeatureExtractor
+
+    try:
+        extractor = SerFeatureExtractor.from_pretrained(model_args.init_from)
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"--init_from {model_args.init_from}: no saved model to start from there (a model folder, or a Hub "
+            f"repo id that can be downloaded): {reason}"
+        ) from None
+    for name, value in (("num_mel_bins", extractor.feature_size), ("chunk_stride", extractor.chunk_stride)):
+        if name not in given:
+            setattr(model_args, name, value)
 
 
 def check_arguments(
