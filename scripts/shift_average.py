@@ -1,11 +1,13 @@
 """Test-time averaging over shifted chunk grids (issue 11's "test-time averaging over shifted
-windows"): a trained run's test recordings scored with the chunk grid started 0, 16, 32 and 48 frames
-(10 ms each; the chunk stride is 64) after the trimmed onset, alone and with the log-probabilities of
+windows"): a trained run's test recordings scored with the chunk grid started 0, 1/4, 1/2 and 3/4 of
+the model's chunk stride after the trimmed onset (0, 16, 32 and 48 frames of 10 ms at the default stride 64), alone and with the log-probabilities of
 the first k shifts averaged.
 
-    python scripts/shift_average.py RUN_DIR [--data RAVDESS]
+    python scripts/shift_average.py RUN_DIR [RUN_DIR ...] [--data RAVDESS]
 
-RUN_DIR is a speaker-split run (its metrics.json names the test actors). Measured 2026-11-26 on the
+Each RUN_DIR is a training run of any split: its metrics.json lists the test recordings (or, in runs
+older than that list, names the test actors). With several runs, a last table gives each run's change
+from averaging against its own unshifted score, and the mean change with a paired t-test. Measured 2026-11-26 on the
 bundled Model 2 (test actors 2 and 11, 120 recordings): 69.2 / 70.8 / 65.0 / 66.7 % per shift, 71.7 /
 70.0 / 68.3 % averaged over 2 / 3 / 4 shifts: no gain beyond the +-4 points of one 120-recording test set,
 so it is not part of inference.
@@ -21,42 +23,80 @@ from pathlib import Path
 import torch
 
 from ser_hf.audio import AUDIO_SUFFIXES, load_audio
-from ser_hf.data.ravdess import parse_name
+from ser_hf.data.ravdess import NAME_PATTERN, parse_name
 from ser_hf.inference import load_model
 
-SHIFTS = (0, 16, 32, 48)
+SHIFTS = (0, 0.25, 0.5, 0.75)
+"""Grid shifts, as shares of the chunk stride (a whole stride would only drop the first chunk)."""
+
+
+def test_rows(run_dir: str, files: list[Path]) -> list[tuple[Path, dict]]:
+    """The run's test recordings: those its metrics.json lists, else those of its test actors."""
+    metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+    rows = [(p, parse_name(p.name)) for p in files if NAME_PATTERN.match(p.name)]  # RAVDESS recordings only
+    if metrics["test"].get("ids"):
+        ids = set(metrics["test"]["ids"])
+        return [(p, meta) for p, meta in rows if p.stem in ids]
+    return [(p, meta) for p, meta in rows if meta["actor"] in set(metrics["test_actors"])]
+
+
+def score(run_dir: str, files: list[Path]) -> dict[str, float]:
+    """Accuracy (%) of one run's test recordings at each shift and averaged over the first k shifts."""
+    model, extractor = load_model(run_dir)
+    rows = test_rows(run_dir, files)
+    labels = torch.tensor([meta["label"] for _, meta in rows])
+    frames = [round(share * extractor.chunk_stride) for share in SHIFTS]
+    log_probs = {shift: [] for shift in frames}
+    with torch.no_grad():
+        for path, _ in rows:
+            samples, _ = load_audio(path, extractor.sampling_rate)
+            waveform, lengths = extractor.trim_batch(torch.from_numpy(samples)[None], torch.tensor([len(samples)]))
+            end = int(lengths[0])
+            for shift in frames:  # a clip shorter than the shift keeps its last FFT window
+                shifted = waveform[:, min(shift * extractor.hop_length, max(0, end - extractor.min_samples)) : end]
+                features = extractor.extract_batch(shifted, torch.tensor([shifted.shape[1]]), trim_silence=False)
+                log_probs[shift].append(model(**features).logits[0].log_softmax(-1))
+    stacked = {shift: torch.stack(values) for shift, values in log_probs.items()}
+    scores = {}
+    print(f"{run_dir}: {len(rows)} test recordings")
+    for shift in frames:
+        scores[f"shift {shift}"] = 100 * (stacked[shift].argmax(-1) == labels).float().mean().item()
+        print(f"grid shifted by {shift:2d} frames: {scores[f'shift {shift}']:.1f} %")
+    for k in range(2, len(frames) + 1):
+        mean = torch.stack([stacked[s] for s in frames[:k]]).mean(0)
+        scores[f"mean of {k}"] = 100 * (mean.argmax(-1) == labels).float().mean().item()
+        print(f"averaged over shifts {frames[:k]} (frames): {scores[f'mean of {k}']:.1f} %")
+    return scores
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir")
+    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     parser.add_argument("--data", default=os.environ.get("SER_HF_RAVDESS_DIR"), help="RAVDESS folder")
     args = parser.parse_args()
     if not args.data:
         parser.error("give --data or set SER_HF_RAVDESS_DIR")
-    model, extractor = load_model(args.run_dir)
-    actors = set(json.loads((Path(args.run_dir) / "metrics.json").read_text())["test_actors"])
     files = sorted(p for p in Path(args.data).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-    rows = [(p, parse_name(p.name)) for p in files]
-    rows = [(p, meta) for p, meta in rows if meta["actor"] in actors]
-    labels = torch.tensor([meta["label"] for _, meta in rows])
-    log_probs = {shift: [] for shift in SHIFTS}
-    with torch.no_grad():
-        for path, _ in rows:
-            samples, _ = load_audio(path)
-            waveform, lengths = extractor.trim_batch(torch.from_numpy(samples)[None], torch.tensor([len(samples)]))
-            for shift in SHIFTS:
-                shifted = waveform[:, shift * extractor.hop_length : int(lengths[0])]
-                features = extractor.extract_batch(shifted, torch.tensor([shifted.shape[1]]), trim_silence=False)
-                log_probs[shift].append(model(**features).logits[0].log_softmax(-1))
-    stacked = {shift: torch.stack(values) for shift, values in log_probs.items()}
-    print(f"{args.run_dir}: {len(rows)} test recordings of actors {sorted(actors)}")
-    for shift in SHIFTS:
-        accuracy = (stacked[shift].argmax(-1) == labels).float().mean().item()
-        print(f"grid shifted by {shift:2d} frames: {100 * accuracy:.1f} %")
-    for k in range(2, len(SHIFTS) + 1):
-        mean = torch.stack([stacked[s] for s in SHIFTS[:k]]).mean(0)
-        print(f"averaged over shifts {SHIFTS[:k]}: {100 * (mean.argmax(-1) == labels).float().mean().item():.1f} %")
+    results = {run_dir: score(run_dir, files) for run_dir in args.run_dirs}
+    if len(results) < 2:
+        return
+    from scipy.stats import ttest_rel
+
+    averaged = [f"mean of {k}" for k in range(2, len(SHIFTS) + 1)]
+    print("\n| run | unshifted % | " + " | ".join(f"{name} shifts, change" for name in averaged) + " |")
+    print("|---|---:|" + "---:|" * len(averaged))
+    for run_dir, scores in results.items():
+        changes = " | ".join(f"{scores[name] - scores['shift 0']:+.1f}" for name in averaged)
+        print(f"| {Path(run_dir).name} | {scores['shift 0']:.1f} | {changes} |")
+    base = [scores["shift 0"] for scores in results.values()]
+    summary = []
+    for name in averaged:
+        values = [scores[name] for scores in results.values()]
+        change = sum(v - b for v, b in zip(values, base, strict=True)) / len(base)
+        summary.append(f"{change:+.2f} (p = {ttest_rel(values, base).pvalue:.2g})")
+    print(
+        f"| mean of {len(results)} runs (paired t-test) | {sum(base) / len(base):.1f} | " + " | ".join(summary) + " |"
+    )
 
 
 if __name__ == "__main__":
