@@ -62,6 +62,10 @@ VARIANTS: dict[str, list[str]] = {
     # straight to the 8 outputs), and double
     "ours-dense-0": ["--classifier_hidden_size", "0"],
     "ours-dense-128": ["--classifier_hidden_size", "128"],
+    # a random circular time shift of each noisy copy, up to +-0.32 s (half the chunk stride of 0.64 s), fixed per
+    # copy like its noise: models trained without it lose 3 points when the chunk grid starts a share of a stride
+    # later (scripts/shift_average.py, 17 runs); against that sensitivity to where the grid falls
+    "ours-shift": ["--max_shift_seconds", "0.32"],
     # 64 Mel bands train in half the time of 128 (measured): twice the epochs (EPOCH_SHARE), about ours's CPU time
     "ours-mel-64-equal-time": ["--num_mel_bins", "64"],
 }

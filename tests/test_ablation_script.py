@@ -58,6 +58,7 @@ def test_variants_set_what_their_names_say():
     assert widths == [64, 256] and ours_model.lstm_hidden_size == 128
     dense = [train_options(f"ours-dense-{width}")[0].classifier_hidden_size for width in (0, 128)]
     assert dense == [0, 128] and ours_model.classifier_hidden_size == 64
+    assert train_options("ours-shift")[2].max_shift_seconds == 0.32 and train_options("ours")[2].max_shift_seconds == 0
     # 64 bands for twice the epochs: about the training time of ours (64 bands train in half of it)
     equal_time, _, _, equal_time_train = train_options("ours-mel-64-equal-time", 40)
     assert equal_time.num_mel_bins == 64 and equal_time_train.epochs == 80
