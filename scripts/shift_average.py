@@ -9,8 +9,10 @@ Each RUN_DIR is a training run of any split: its metrics.json lists the test rec
 older than that list, names the test actors). With several runs, a last table gives each run's change
 from averaging against its own unshifted score, and the mean change with a paired t-test. Measured 2026-11-26 on the
 bundled Model 2 (test actors 2 and 11, 120 recordings): 69.2 / 70.8 / 65.0 / 66.7 % per shift, 71.7 /
-70.0 / 68.3 % averaged over 2 / 3 / 4 shifts: no gain beyond the +-4 points of one 120-recording test set,
-so it is not part of inference.
+70.0 / 68.3 % averaged over 2 / 3 / 4 shifts. Measured 2026-11-27 on 17 Model 2 runs of the `paper` split (40
+CPU epochs): -0.04 / +0.16 / +0.08 points averaged over 2 / 3 / 4 grids (paired p >= 0.82), while a single
+shifted grid costs about 3 points (p <= 0.002): no gain, so it is not part of inference
+(reports/recipe-ablation.md).
 """
 
 from __future__ import annotations
