@@ -32,43 +32,61 @@ SHIFTS = (0, 0.25, 0.5, 0.75)
 """Grid shifts, as shares of the chunk stride (a whole stride would only drop the first chunk)."""
 
 
-def test_rows(run_dir: str, files: list[Path]) -> list[tuple[Path, dict]]:
-    """The run's test recordings: those its metrics.json lists, else those of its test actors."""
+def listed_recordings(run_dir: str, files: list[Path]) -> list[tuple[Path, dict]]:
+    """The run's test recordings among `files`: those its metrics.json lists, else those of its test actors.
+    Raises ValueError when a listed recording is not among them (another --data folder)."""
     metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+    test = metrics.get("test") or {}
     rows = [(p, parse_name(p.name)) for p in files if NAME_PATTERN.match(p.name)]  # RAVDESS recordings only
-    if metrics["test"].get("ids"):
-        ids = set(metrics["test"]["ids"])
-        return [(p, meta) for p, meta in rows if p.stem in ids]
-    return [(p, meta) for p, meta in rows if meta["actor"] in set(metrics["test_actors"])]
+    if test.get("ids"):
+        ids = set(test["ids"])
+        rows = [(p, meta) for p, meta in rows if p.stem in ids]
+        if len(rows) != len(ids):
+            raise ValueError(f"{run_dir}: {len(ids) - len(rows)} of its {len(ids)} test recordings are not in --data")
+        return rows
+    rows = [(p, meta) for p, meta in rows if meta["actor"] in set(metrics.get("test_actors") or [])]
+    if not rows:
+        raise ValueError(f"{run_dir}: no test recordings listed, nor any of its test actors in --data")
+    return rows
+
+
+def grid_shifts(extractor) -> list[int]:
+    """`SHIFTS` in frames of the extractor's chunk stride (distinct: a tiny stride repeats some)."""
+    return sorted({round(share * extractor.chunk_stride) for share in SHIFTS})
+
+
+@torch.no_grad()
+def shifted_log_probabilities(model, extractor, paths: list[Path]) -> dict[int, torch.Tensor]:
+    """Each shift (frames) -> the log-probabilities (recordings, labels) with the chunk grid started that
+    many frames after the trimmed onset; shift 0 is the model's ordinary prediction."""
+    log_probs = {shift: [] for shift in grid_shifts(extractor)}
+    for path in paths:
+        samples, _ = load_audio(path, extractor.sampling_rate)
+        waveform, lengths = extractor.trim_batch(torch.from_numpy(samples)[None], torch.tensor([len(samples)]))
+        end = int(lengths[0])
+        for shift, values in log_probs.items():  # a clip shorter than the shift keeps its last FFT window
+            shifted = waveform[:, min(shift * extractor.hop_length, max(0, end - extractor.min_samples)) : end]
+            features = extractor.extract_batch(shifted, torch.tensor([shifted.shape[1]]), trim_silence=False)
+            values.append(model(**features).logits[0].log_softmax(-1))
+    return {shift: torch.stack(values) for shift, values in log_probs.items()}
+
+
+def accuracies(log_probs: dict[int, torch.Tensor], labels: torch.Tensor) -> dict[str, float]:
+    """Accuracy (%) at each shift ("shift N") and with the first k shifts averaged ("mean of k")."""
+    shifts = sorted(log_probs)
+    scores = {f"shift {s}": 100 * (log_probs[s].argmax(-1) == labels).float().mean().item() for s in shifts}
+    for k in range(2, len(shifts) + 1):
+        mean = torch.stack([log_probs[s] for s in shifts[:k]]).mean(0)
+        scores[f"mean of {k}"] = 100 * (mean.argmax(-1) == labels).float().mean().item()
+    return scores
 
 
 def score(run_dir: str, files: list[Path]) -> dict[str, float]:
-    """Accuracy (%) of one run's test recordings at each shift and averaged over the first k shifts."""
+    """`accuracies` of one run's test recordings."""
     model, extractor = load_model(run_dir)
-    rows = test_rows(run_dir, files)
+    rows = listed_recordings(run_dir, files)
     labels = torch.tensor([meta["label"] for _, meta in rows])
-    frames = [round(share * extractor.chunk_stride) for share in SHIFTS]
-    log_probs = {shift: [] for shift in frames}
-    with torch.no_grad():
-        for path, _ in rows:
-            samples, _ = load_audio(path, extractor.sampling_rate)
-            waveform, lengths = extractor.trim_batch(torch.from_numpy(samples)[None], torch.tensor([len(samples)]))
-            end = int(lengths[0])
-            for shift in frames:  # a clip shorter than the shift keeps its last FFT window
-                shifted = waveform[:, min(shift * extractor.hop_length, max(0, end - extractor.min_samples)) : end]
-                features = extractor.extract_batch(shifted, torch.tensor([shifted.shape[1]]), trim_silence=False)
-                log_probs[shift].append(model(**features).logits[0].log_softmax(-1))
-    stacked = {shift: torch.stack(values) for shift, values in log_probs.items()}
-    scores = {}
-    print(f"{run_dir}: {len(rows)} test recordings")
-    for shift in frames:
-        scores[f"shift {shift}"] = 100 * (stacked[shift].argmax(-1) == labels).float().mean().item()
-        print(f"grid shifted by {shift:2d} frames: {scores[f'shift {shift}']:.1f} %")
-    for k in range(2, len(frames) + 1):
-        mean = torch.stack([stacked[s] for s in frames[:k]]).mean(0)
-        scores[f"mean of {k}"] = 100 * (mean.argmax(-1) == labels).float().mean().item()
-        print(f"averaged over shifts {frames[:k]} (frames): {scores[f'mean of {k}']:.1f} %")
-    return scores
+    return accuracies(shifted_log_probabilities(model, extractor, [p for p, _ in rows]), labels)
 
 
 def main() -> None:
@@ -78,12 +96,15 @@ def main() -> None:
     args = parser.parse_args()
     if not args.data:
         parser.error("give --data or set SER_HF_RAVDESS_DIR")
+    from scipy.stats import ttest_rel  # before the scoring: a missing scipy fails at once
+
     files = sorted(p for p in Path(args.data).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-    results = {run_dir: score(run_dir, files) for run_dir in args.run_dirs}
+    results = {}
+    for run_dir in args.run_dirs:
+        results[run_dir] = score(run_dir, files)
+        print(f"{run_dir}: " + ", ".join(f"{name} {value:.1f} %" for name, value in results[run_dir].items()))
     if len(results) < 2:
         return
-    from scipy.stats import ttest_rel
-
     averaged = [f"mean of {k}" for k in range(2, len(SHIFTS) + 1)]
     print("\n| run | unshifted % | " + " | ".join(f"{name} shifts, change" for name in averaged) + " |")
     print("|---|---:|" + "---:|" * len(averaged))
@@ -94,8 +115,9 @@ def main() -> None:
     summary = []
     for name in averaged:
         values = [scores[name] for scores in results.values()]
-        change = sum(v - b for v, b in zip(values, base, strict=True)) / len(base)
-        summary.append(f"{change:+.2f} (p = {ttest_rel(values, base).pvalue:.2g})")
+        changes = [v - b for v, b in zip(values, base, strict=True)]
+        p = f"{ttest_rel(values, base).pvalue:.2g}" if len(set(changes)) > 1 else "n/a"  # no spread: no test
+        summary.append(f"{sum(changes) / len(changes):+.2f} (p = {p})")
     print(
         f"| mean of {len(results)} runs (paired t-test) | {sum(base) / len(base):.1f} | " + " | ".join(summary) + " |"
     )

@@ -343,7 +343,7 @@ def _train(*groups) -> int:
 
 
 def _prepare_train(groups: tuple, argv: list[str]) -> None:
-    from .training.args import apply_recipe, check_arguments, inherit_feature_grid
+    from .training.args import apply_recipe, check_arguments, inherit_from_init_model
 
     main_process = os.environ.get("RANK", "0") == "0"  # `accelerate launch` starts one process per device
     if main_process and any(token == "--model" or token.startswith("--model=") for token in argv):
@@ -352,8 +352,8 @@ def _prepare_train(groups: tuple, argv: list[str]) -> None:
     given = typed_options(argv, groups)
     apply_recipe(groups, given)
     try:
-        inherit_feature_grid(groups[0], given)
         check_arguments(*groups)
+        inherit_from_init_model(groups[0], groups[3], given)
     except ValueError as error:
         raise UsageError(str(error)) from None
 

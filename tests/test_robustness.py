@@ -189,7 +189,7 @@ USAGE_CASES = [  # (case id, argv, message)
     (
         "train-init-from-missing",
         ["train", "--output_dir", "{tmp}/run", "--init_from", "{tmp}/no-such-model"],
-        "no saved model to start from there",
+        "no-such-model': no such folder",
     ),
     ("train-output-dir-under-a-file", ["train", "--output_dir", "{tmp}/afile/run"], "is a file, not a folder"),
     ("train-output-dir-read-only", ["train", "--output_dir", "/proc/ser-hf-run"], "cannot write in /proc"),

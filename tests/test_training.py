@@ -350,18 +350,29 @@ def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fa
     again = run_cli(["evaluate", "--model", str(out), "--data", str(fake_ravdess), "--test_actors", "1", "--json"])
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.loads(again.stdout)["confusion_matrix"] == metrics["test"]["confusion_matrix"]
-    # fine-tuning it (--init_from) keeps its grid unless told otherwise; its band count is fixed by the weights
+    # fine-tuning it (--init_from) keeps its grid and widths unless told otherwise; the weights fix the widths
+    # and the band count, so contradicting them is a usage error before any folder is made
     tune = ["train", "--data", str(fake_ravdess), *FAST, "--epochs", "1", "--init_from", str(out)]
-    refused = run_cli([*tune, "--output_dir", str(tmp_path / "refused"), "--num_mel_bins", "128"])
-    assert refused.returncode != 0 and "reads 64 Mel bands, --num_mel_bins asks for 128" in refused.stderr
+    for option, value, saved in (("--num_mel_bins", "128", 64), ("--classifier_hidden_size", "64", 0)):
+        refused = run_cli([*tune, "--output_dir", str(tmp_path / "refused"), option, value])
+        assert refused.returncode == 2, refused.stderr[-3000:]
+        assert f"{option} {value}: the --init_from model has {saved}, fixed by its weights" in refused.stderr
+        assert not (tmp_path / "refused").exists()
+    inside = run_cli(
+        [*tune[:-1], str(out / "checkpoints" / "best"), "--output_dir", str(out), "--overwrite_output_dir"]
+    )
+    assert inside.returncode == 2 and "training would overwrite the model it starts from" in inside.stderr
+    assert (out / "model.safetensors").exists()  # nothing of the run was removed
     tuned = run_cli([*tune, "--output_dir", str(tmp_path / "tuned")])
     assert tuned.returncode == 0, tuned.stderr[-3000:]
     tuned_config = json.loads((tmp_path / "tuned" / "config.json").read_text())
     assert (tuned_config["num_mel_bins"], tuned_config["classifier_hidden_size"]) == (64, 0)  # the loaded widths
     tuned_grid = json.loads((tmp_path / "tuned" / "preprocessor_config.json").read_text())
     assert (tuned_grid["chunk_stride"], tuned_grid["feature_size"]) == (32, 64)
-    restrided = run_cli([*tune, "--output_dir", str(tmp_path / "restrided"), "--chunk_stride", "64"])
-    assert restrided.returncode == 0, restrided.stderr[-3000:]  # a typed stride wins (the weights do not fix it)
+    # the best epoch's folder is a complete model too; a typed stride wins (the weights do not fix it)
+    best = [*tune[:-1], str(out / "checkpoints" / "best"), "--output_dir", str(tmp_path / "restrided")]
+    restrided = run_cli([*best, "--chunk_stride", "64"])
+    assert restrided.returncode == 0, restrided.stderr[-3000:]
     assert json.loads((tmp_path / "restrided" / "preprocessor_config.json").read_text())["chunk_stride"] == 64
 
 

@@ -41,14 +41,14 @@ class ModelArguments:
         default=64,
         metadata={
             "help": "frames between the starts of the Mel chunks (64: half-overlapping); stored with the model; "
-            "with --init_from, the loaded model's unless given"
+            "with --init_from, the loaded model's unless given (the weights do not fix it)"
         },
     )
     num_mel_bins: int = field(
         default=128,
         metadata={
             "help": "Mel bands, the height of each chunk (the paper: 128); stored with the model; "
-            "with --init_from, the loaded model's unless given"
+            "with --init_from, the loaded model's (its weights fix it)"
         },
     )
     init_from: str | None = field(default=None, metadata={"help": "start from this saved model (folder or repo id)"})
@@ -240,25 +240,47 @@ def apply_recipe(groups: tuple, given: set[str]) -> None:
                 setattr(group, name, value)
 
 
-def inherit_feature_grid(model_args: ModelArguments, given: set[str]) -> None:
-    """With `--init_from`, sets the Mel bands and chunk stride the user did not type (`given`) to the loaded
-    model's: its weights fix the bands, and it is fine-tuned on the grid it was trained on unless told otherwise.
-    Raises ValueError, before any work starts, when no saved model can be read there."""
+def inherit_from_init_model(model_args: ModelArguments, train_args: TrainArguments, given: set[str]) -> None:
+    """With `--init_from`: reads the saved model there before any work starts (ValueError when none can be
+    read, or when it lies inside `--output_dir`, which training would overwrite), refuses typed options its
+    weights contradict, and gives the options the user did not type (`given`) the values it was trained with:
+    its architecture and widths, Mel bands, chunk stride and normalization kind (global statistics are
+    measured again on the new training set)."""
     if not model_args.init_from:
         return
-    from ..feature_extraction_ser import SerFeatureExtractor
+    import os
+    from pathlib import Path
 
-    try:
-        extractor = SerFeatureExtractor.from_pretrained(model_args.init_from)
-    except (OSError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    from .. import MODEL_CLASSES
+    from ..inference import ModelLoadError, load_model
+
+    source = Path(os.path.expanduser(model_args.init_from)).resolve()
+    if source.is_dir() and source.is_relative_to(Path(train_args.output_dir).resolve()):
         raise ValueError(
-            f"--init_from {model_args.init_from}: no saved model to start from there (a model folder, or a Hub "
-            f"repo id that can be downloaded): {reason}"
-        ) from None
-    for name, value in (("num_mel_bins", extractor.feature_size), ("chunk_stride", extractor.chunk_stride)):
-        if name not in given:
-            setattr(model_args, name, value)
+            f"--init_from {model_args.init_from} is inside --output_dir {train_args.output_dir}: training would overwrite "
+            "the model it starts from; choose another --output_dir"
+        )
+    try:
+        model, extractor = load_model(model_args.init_from)
+    except ModelLoadError as error:
+        raise ValueError(f"--init_from: {error}") from None
+    config = model.config
+    saved = {
+        "architecture": next(number for number, cls in MODEL_CLASSES.items() if isinstance(model, cls)),
+        "lstm_hidden_size": config.lstm_hidden_size,
+        "classifier_hidden_size": config.classifier_hidden_size,
+        "num_mel_bins": config.num_mel_bins,
+    }
+    for name, value in saved.items():
+        if name in given and getattr(model_args, name) != value:
+            raise ValueError(
+                f"--{name} {getattr(model_args, name)}: the --init_from model has {value}, fixed by its weights"
+            )
+        setattr(model_args, name, value)
+    if "chunk_stride" not in given:
+        model_args.chunk_stride = extractor.chunk_stride
+    if "normalization" not in given and extractor.normalization in ("utterance", "global"):
+        train_args.normalization = extractor.normalization
 
 
 def check_arguments(

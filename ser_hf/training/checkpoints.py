@@ -99,14 +99,16 @@ def restore_checkpoint(accelerator, output_dir: Path, state: dict) -> dict:
     return state
 
 
-def save_best(accelerator, model, best_dir: Path) -> None:
-    """The model of the best epoch so far, as a complete model folder (written, then renamed)."""
+def save_best(accelerator, model, extractor, best_dir: Path) -> None:
+    """The model of the best epoch so far, as a complete model folder with its feature extractor (written,
+    then renamed), so that it loads like the final one (`--init_from`, `pipeline`)."""
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         tmp = best_dir.with_name(".tmp-best")
         if tmp.exists():
             shutil.rmtree(tmp)
         accelerator.unwrap_model(model).save_pretrained(tmp)
+        extractor.save_pretrained(tmp)
         if best_dir.exists():
             shutil.rmtree(best_dir)
         os.replace(tmp, best_dir)

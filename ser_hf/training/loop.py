@@ -174,11 +174,6 @@ def train(
         keep_cpu_memory_mapped()
 
     model = build_model(model_args, len(label_names), dict(enumerate(label_names)))
-    if model.config.num_mel_bins != extractor.feature_size:  # --init_from a model of other bands
-        raise TrainingArgumentError(
-            f"--init_from {model_args.init_from} reads {model.config.num_mel_bins} Mel bands, "
-            f"--num_mel_bins asks for {extractor.feature_size}"
-        )
     model.set_training_path(plan.training_path)
     copies = 0 if augment.noise_mode == "none" else augment.noise_copies
     # loaders yield host tensors of row numbers: the bank gathers on the device, and the augmenter's
@@ -289,7 +284,7 @@ def train(
         improved = _is_better(args.metric_for_best_model, current, state["best_metric"]) if split.validation else True
         if improved:
             state.update(best_epoch=epoch + 1, best_metric=current, epochs_without_gain=0)
-            save_best(accelerator, evaluated, best_dir)
+            save_best(accelerator, evaluated, extractor, best_dir)
         else:
             state["epochs_without_gain"] += 1
         state["history"].append(record)
