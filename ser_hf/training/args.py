@@ -248,13 +248,12 @@ def inherit_from_init_model(model_args: ModelArguments, train_args: TrainArgumen
     measured again on the new training set)."""
     if not model_args.init_from:
         return
-    import os
     from pathlib import Path
 
     from .. import MODEL_CLASSES
     from ..inference import ModelLoadError, load_model
 
-    source = Path(os.path.expanduser(model_args.init_from)).resolve()
+    source = Path(model_args.init_from).expanduser().resolve()
     if source.is_dir() and source.is_relative_to(Path(train_args.output_dir).resolve()):
         raise ValueError(
             f"--init_from {model_args.init_from} is inside --output_dir {train_args.output_dir}: training would overwrite "
