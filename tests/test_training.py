@@ -391,6 +391,13 @@ def test_a_time_budget_ends_a_run_after_the_epoch_that_spends_it(fake_ravdess, t
     assert again.returncode == 0, again.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] == 1 and "spent before epoch 2" in metrics["stopped"]
+    # a resume that would build another model or run another schedule is refused before any work, run untouched
+    before = (out / "checkpoints" / "latest").read_text()
+    other = run_cli([*command, "--resume", "--lstm_hidden_size", "64", "--epochs", "5"])
+    assert other.returncode == 2
+    assert "--lstm_hidden_size 64 (the run: 128)" in other.stderr and "--epochs 5 (the run: 2)" in other.stderr
+    assert "its command: ser-hf train" in other.stderr and "Traceback" not in other.stderr
+    assert (out / "checkpoints" / "latest").read_text() == before
     more = run_cli([*command, "--resume", "--max_train_seconds", "1e6"])
     assert more.returncode == 0, more.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())

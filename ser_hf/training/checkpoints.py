@@ -80,6 +80,55 @@ def save_checkpoint(accelerator, output_dir: Path, epoch: int, state: dict) -> N
     accelerator.wait_for_everyone()
 
 
+RESUMABLE_CHANGES = frozenset(
+    {
+        "output_dir",  # the same folder, maybe written another way
+        "data",  # the same corpus, maybe moved
+        "cache_dir",
+        "init_from",  # the weights come from the checkpoint; its widths are compared
+        "resume",
+        "overwrite_output_dir",
+        "max_train_seconds",  # a resumed run goes on under this command's budget and patience
+        "early_stopping_patience",
+        "save_every",
+        "hub_model_id",
+        "eval_batch_size",
+        "training_path",  # the same computation, another implementation
+        "torch_compile",
+        "cache_features",
+        "cuda_sync_debug",
+    }
+)
+"""Options a resumed run may change; every other one defines the run (the model's shape, the data, the
+augmentation, the optimiser and its schedule, the seed) and must be the run's."""
+
+
+def check_resumed_arguments(output_dir: Path, arguments: dict) -> None:
+    """With `--resume`: ValueError naming each option of this command (`arguments`: option group ->
+    name -> value) that differs from the run saved in `output_dir`, before any work starts; a resumed
+    run that silently changed them would be no run of either command, or fail on a weight shape."""
+    checkpoint = latest_checkpoint(output_dir)
+    if checkpoint is None:
+        return
+    state = json.loads((checkpoint / STATE_FILE).read_text())
+    saved = state.get("arguments")
+    if saved is None:  # a checkpoint written before the arguments were kept in it
+        return
+    current = json.loads(json.dumps(arguments))  # tuples as lists, as they were saved
+    differences = [
+        f"--{name} {value} (the run: {saved[group][name]})"
+        for group, values in current.items()
+        for name, value in values.items()
+        if name not in RESUMABLE_CHANGES and name in saved.get(group, {}) and saved[group][name] != value
+    ]
+    if differences:
+        raise ValueError(
+            f"--resume: this command differs from the run in {output_dir}: {', '.join(differences)}; repeat the "
+            f"run's options (its command: {state.get('command', 'see trainer_state.json')}), or pass "
+            "--overwrite_output_dir to start a new run there"
+        )
+
+
 def restore_checkpoint(accelerator, output_dir: Path, state: dict) -> dict:
     """Loads the newest complete checkpoint (model, optimizer, scheduler, RNG) and its best model;
     returns its trainer state, or `state` unchanged when there is none."""

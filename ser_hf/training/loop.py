@@ -27,6 +27,7 @@ from .checkpoints import (
     STATE_FILE,
     OutputDirError,
     check_output_dir,
+    check_resumed_arguments,
     load_best,
     restore_checkpoint,
     save_best,
@@ -150,6 +151,18 @@ def train(
         plan = plan_steps(args, accelerator.device)
     except ValueError as error:
         raise TrainingArgumentError(str(error)) from None
+    arguments = {
+        "model": asdict(model_args),
+        "data": asdict(data_args),
+        "augment": asdict(aug_args),
+        "train": asdict(args),
+    }
+    command = _command_line(accelerator.num_processes)
+    if args.resume:
+        try:
+            check_resumed_arguments(output_dir, arguments)
+        except ValueError as error:
+            raise TrainingArgumentError(str(error)) from None
     if accelerator.is_main_process:
         check_output_dir(output_dir, args.resume, args.overwrite_output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -234,6 +247,8 @@ def train(
     }
     if args.resume:
         state = restore_checkpoint(accelerator, output_dir, state)
+    state.setdefault("arguments", arguments)  # the run's, saved with each checkpoint, checked on --resume
+    state.setdefault("command", command)
     best_dir = output_dir / "checkpoints" / "best"
     if accelerator.is_main_process:
         accelerator.init_trackers("ser-hf", config=_flat_config(model_args, data_args, aug_args, args))
@@ -345,13 +360,8 @@ def train(
             state,
             split,
             label_names,
-            {
-                "model": asdict(model_args),
-                "data": asdict(data_args),
-                "augment": asdict(aug_args),
-                "train": asdict(args),
-            },
-            command=_command_line(accelerator.num_processes),
+            arguments,
+            command=command,
             num_processes=accelerator.num_processes,
             mixed_precision=accelerator.mixed_precision,
         )
