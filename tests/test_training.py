@@ -392,12 +392,13 @@ def test_a_time_budget_ends_a_run_after_the_epoch_that_spends_it(fake_ravdess, t
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] == 1 and "spent before epoch 2" in metrics["stopped"]
     # a resume that would build another model or run another schedule is refused before any work, run untouched
-    before = (out / "checkpoints" / "latest").read_text()
+    snapshot = lambda: {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in out.rglob("*")}
+    before = snapshot()
     other = run_cli([*command, "--resume", "--lstm_hidden_size", "64", "--epochs", "5"])
     assert other.returncode == 2
     assert "--lstm_hidden_size 64 (the run: 128)" in other.stderr and "--epochs 5 (the run: 2)" in other.stderr
     assert "its command: ser-hf train" in other.stderr and "Traceback" not in other.stderr
-    assert (out / "checkpoints" / "latest").read_text() == before
+    assert snapshot() == before
     more = run_cli([*command, "--resume", "--max_train_seconds", "1e6"])
     assert more.returncode == 0, more.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
@@ -426,3 +427,48 @@ def test_a_checkpoint_half_written_when_killed_is_never_resumed_from(trained, tm
     assert _latest_checkpoint(run) == complete
     (run / "checkpoints" / "latest").unlink()
     assert _latest_checkpoint(run) == complete
+
+
+def test_a_resume_is_compared_with_the_run_it_continues(tmp_path):
+    """`check_resumed_run` on hand-written checkpoints: options that define the run, how steps run and the
+    split's recordings must match; a budget may change; checkpoints older than the check resume unchecked."""
+    from dataclasses import fields
+
+    from ser_hf.training.args import AugmentArguments, DataArguments, ModelArguments, TrainArguments
+    from ser_hf.training.checkpoints import RESUMABLE_CHANGES, STATE_FILE, check_resumed_run, run_identity
+
+    options = {
+        f.name for group in (ModelArguments, DataArguments, AugmentArguments, TrainArguments) for f in fields(group)
+    }
+    assert RESUMABLE_CHANGES <= options  # every name still an option
+    arguments = lambda **train: {
+        "model": {"lstm_hidden_size": 128, "init_from": None},
+        "data": {"data": "/here/ravdess"},
+        "train": {"epochs": 40, "max_train_seconds": 0.0, **train},
+    }
+    launch = {"training path": "fused", "torch.compile": None, "processes": 1, "mixed precision": "no"}
+    parts = {"train": ["a", "b"], "validation": ["c"], "test": ["d"]}
+    run = run_identity(arguments(), launch, parts)
+    checkpoint = tmp_path / "checkpoints" / "epoch-0001"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / STATE_FILE).write_text(json.dumps({"epoch": 1, "identity": run, "command": "ser-hf train X"}))
+    check_resumed_run(tmp_path, run)
+    moved = run_identity({**arguments(max_train_seconds=60.0), "data": {"data": "/there/ravdess"}}, launch, parts)
+    check_resumed_run(tmp_path, moved)  # a budget and the corpus's location may change
+    refused = {
+        "--epochs 80 (the run: 40)": run_identity(arguments(epochs=80), launch, parts),
+        "training path static (the run: fused)": run_identity(
+            arguments(), {**launch, "training path": "static"}, parts
+        ),
+        "--init_from (a model) (the run: (not given))": run_identity(
+            {**arguments(), "model": {"lstm_hidden_size": 128, "init_from": "models/x"}}, launch, parts
+        ),
+        "the split's recordings": run_identity(arguments(), launch, {**parts, "test": ["e"]}),
+    }
+    for message, identity in refused.items():
+        with pytest.raises(ValueError, match="differs from the run") as error:
+            check_resumed_run(tmp_path, identity)
+        assert message in str(error.value) and "its command: ser-hf train X" in str(error.value)
+    (checkpoint / STATE_FILE).write_text(json.dumps({"epoch": 1}))  # written before runs kept their options
+    check_resumed_run(tmp_path, refused["--epochs 80 (the run: 40)"])
+    check_resumed_run(tmp_path / "none", run)  # nothing to resume: starts from epoch 0

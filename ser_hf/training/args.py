@@ -165,7 +165,8 @@ class TrainArguments:
     training_path: Literal["auto", "fused", "eager", "static"] = field(
         default="auto",
         metadata={
-            "help": "how training steps run (same results): fused kernels (CPU), eager modules (reference), "
+            "help": "how training steps run (the same model and recipe; random draws differ between paths): "
+            "fused kernels (CPU), eager modules (reference), "
             "static shapes (compiled, GPU); auto: fused on the CPU, static on a GPU"
         },
     )

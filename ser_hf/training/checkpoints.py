@@ -83,49 +83,64 @@ def save_checkpoint(accelerator, output_dir: Path, epoch: int, state: dict) -> N
 RESUMABLE_CHANGES = frozenset(
     {
         "output_dir",  # the same folder, maybe written another way
-        "data",  # the same corpus, maybe moved
+        "data",  # the same corpus, maybe moved: the split's recordings are compared instead
         "cache_dir",
-        "init_from",  # the weights come from the checkpoint; its widths are compared
         "resume",
         "overwrite_output_dir",
         "max_train_seconds",  # a resumed run goes on under this command's budget and patience
         "early_stopping_patience",
         "save_every",
         "hub_model_id",
-        "eval_batch_size",
-        "training_path",  # the same computation, another implementation
+        "training_path",  # as typed ("auto"): the path it resolves to is compared instead
         "torch_compile",
-        "cache_features",
+        "cache_features",  # a clip's features depend on its own samples only
         "cuda_sync_debug",
     }
 )
 """Options a resumed run may change; every other one defines the run (the model's shape, the data, the
-augmentation, the optimiser and its schedule, the seed) and must be the run's."""
+augmentation, the optimiser and its schedule, the seed, BatchNorm recalibration) and must be the run's."""
 
 
-def check_resumed_arguments(output_dir: Path, arguments: dict) -> None:
-    """With `--resume`: ValueError naming each option of this command (`arguments`: option group ->
-    name -> value) that differs from the run saved in `output_dir`, before any work starts; a resumed
-    run that silently changed them would be no run of either command, or fail on a weight shape."""
+def run_identity(arguments: dict, launch: dict, split_rows: dict[str, list[str]]) -> dict:
+    """What a resumed run must share with the run it continues: the options (`arguments`: option group ->
+    name -> value; of `--init_from` only whether it is given, the weights come from the checkpoint), how
+    steps run (`launch`: the resolved training path and compile mode, processes, mixed precision; each
+    draws other random numbers) and a digest of the recordings in each part of the split (`split_rows`)."""
+    import hashlib
+
+    identity = json.loads(json.dumps(arguments))  # tuples as lists, as they are saved
+    identity["model"]["init_from"] = "(a model)" if identity["model"].get("init_from") else None
+    identity["launch"] = dict(launch)
+    digest = hashlib.sha256(json.dumps(split_rows, sort_keys=True).encode()).hexdigest()[:16]
+    identity["split"] = {"recordings": digest}
+    return identity
+
+
+def check_resumed_run(output_dir: Path, identity: dict) -> None:
+    """With `--resume`: ValueError naming each difference between this command's `run_identity` and that
+    of the run saved in `output_dir`, before any work starts; a resumed run that silently changed them
+    would be no run of either command, or fail on a weight shape."""
     checkpoint = latest_checkpoint(output_dir)
     if checkpoint is None:
         return
     state = json.loads((checkpoint / STATE_FILE).read_text())
-    saved = state.get("arguments")
-    if saved is None:  # a checkpoint written before the arguments were kept in it
+    saved = state.get("identity")
+    if saved is None:
+        print(f"--resume: {checkpoint} was written before runs kept their options; they are not compared")
         return
-    current = json.loads(json.dumps(arguments))  # tuples as lists, as they were saved
+    shown = lambda value: "(not given)" if value is None else value
+    option = {"split": lambda name: "the split's recordings (another corpus at --data?), digest", "launch": str}
     differences = [
-        f"--{name} {value} (the run: {saved[group][name]})"
-        for group, values in current.items()
+        f"{option.get(group, '--{}'.format)(name)} {shown(value)} (the run: {shown(saved[group][name])})"
+        for group, values in identity.items()
         for name, value in values.items()
         if name not in RESUMABLE_CHANGES and name in saved.get(group, {}) and saved[group][name] != value
     ]
     if differences:
         raise ValueError(
             f"--resume: this command differs from the run in {output_dir}: {', '.join(differences)}; repeat the "
-            f"run's options (its command: {state.get('command', 'see trainer_state.json')}), or pass "
-            "--overwrite_output_dir to start a new run there"
+            f"run's options (its command: {state.get('command', 'see trainer_state.json')}), or drop --resume "
+            "and pass --overwrite_output_dir to start a new run there"
         )
 
 

@@ -27,9 +27,10 @@ from .checkpoints import (
     STATE_FILE,
     OutputDirError,
     check_output_dir,
-    check_resumed_arguments,
+    check_resumed_run,
     load_best,
     restore_checkpoint,
+    run_identity,
     save_best,
     save_checkpoint,
 )
@@ -158,11 +159,6 @@ def train(
         "train": asdict(args),
     }
     command = _command_line(accelerator.num_processes)
-    if args.resume:
-        try:
-            check_resumed_arguments(output_dir, arguments)
-        except ValueError as error:
-            raise TrainingArgumentError(str(error)) from None
     if accelerator.is_main_process:
         check_output_dir(output_dir, args.resume, args.overwrite_output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -171,11 +167,24 @@ def train(
 
     extractor = SerFeatureExtractor(feature_size=model_args.num_mel_bins, chunk_stride=model_args.chunk_stride)
     dataset, split = load_split(data_args, args.seed)
+    ids = list(dataset.select_columns(["id"])["id"])  # read once, indexed per evaluated row
+    launch = {
+        "training path": plan.training_path,
+        "torch.compile": plan.compile_mode,
+        "processes": accelerator.num_processes,
+        "mixed precision": accelerator.mixed_precision,
+    }
+    parts = {part: [ids[r] for r in getattr(split, part)] for part in ("train", "validation", "test")}
+    identity = run_identity(arguments, launch, parts)
+    if args.resume:  # before any work, and before the checkpoint's weights meet a model of another shape
+        try:
+            check_resumed_run(output_dir, identity)
+        except ValueError as error:
+            raise TrainingArgumentError(str(error)) from None
     cache = data_args.cache_dir or str(default_cache_dir() / "waveforms")
     with accelerator.main_process_first():
         dataset = decode_waveforms(dataset, extractor, cache_dir=cache)
     label_names = dataset.features["label"].names
-    ids = list(dataset.select_columns(["id"])["id"])  # read once, indexed per evaluated row
     bank = WaveformBank.from_dataset(dataset, device=accelerator.device)
     if args.normalization == "global":
         extractor = global_normalization(extractor, bank, split.train, args.eval_batch_size)
@@ -247,7 +256,7 @@ def train(
     }
     if args.resume:
         state = restore_checkpoint(accelerator, output_dir, state)
-    state.setdefault("arguments", arguments)  # the run's, saved with each checkpoint, checked on --resume
+    state.setdefault("identity", identity)  # the run's, saved with each checkpoint, checked on --resume
     state.setdefault("command", command)
     best_dir = output_dir / "checkpoints" / "best"
     if accelerator.is_main_process:
