@@ -66,6 +66,9 @@ VARIANTS: dict[str, list[str]] = {
     # copy like its noise: models trained without it lose 3 points when the chunk grid starts a share of a stride
     # later (scripts/shift_average.py, 17 runs); against that sensitivity to where the grid falls
     "ours-shift": ["--max_shift_seconds", "0.32"],
+    # the onset crop, without the wrap: up to 0.32 s (half a stride) of each noisy copy's start dropped, so its
+    # chunk grid starts where a shifted test-time grid would
+    "ours-onset-crop": ["--onset_crop_seconds", "0.32"],
     # 64 Mel bands train in half the time of 128 (measured): twice the epochs (EPOCH_SHARE), about ours's CPU time
     "ours-mel-64-equal-time": ["--num_mel_bins", "64"],
     # the optimiser, which the paper leaves open (ours: AdamW, peak learning rate 1e-3 on a cosine, batch 32):

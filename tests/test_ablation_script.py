@@ -62,6 +62,7 @@ def test_variants_set_what_their_names_say():
     # 64 bands for twice the epochs: about the training time of ours (64 bands train in half of it)
     equal_time, _, _, equal_time_train = train_options("ours-mel-64-equal-time", 40)
     assert equal_time.num_mel_bins == 64 and equal_time_train.epochs == 80
+    assert train_options("ours-onset-crop")[2].onset_crop_seconds == 0.32 and ours.onset_crop_seconds == 0
     rates = [train_options(f"ours-lr-{rate}")[3].learning_rate for rate in ("3e-3", "3e-4")]
     assert rates == [3e-3, 3e-4] and ours_train.learning_rate == 1e-3
     assert train_options("ours-batch-16")[3].batch_size == 16 and ours_train.batch_size == 32

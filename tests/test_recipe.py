@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ser_hf.cli import parse_args
-from ser_hf.data.augment import AugmentConfig, WaveformAugmenter, change_speed, channel_filter
+from ser_hf.data.augment import AugmentConfig, WaveformAugmenter, change_speed, channel_filter, drop_onset
 from ser_hf.training.step import WeightAverage, mixup
 
 
@@ -61,6 +61,24 @@ def test_fixed_copies_keep_their_speed_and_channel_across_epochs():
     torch.testing.assert_close(alone[0, : int(la[1])], a[1, : int(la[1])])
     fresh = WaveformAugmenter(AugmentConfig(noise_mode="fresh", speed_perturb=0.1, channel_prob=1.0), seed=0)
     assert not torch.equal(fresh(waves, lengths, rows, copies, 0)[1], fresh(waves, lengths, rows, copies, 1)[1])
+
+
+def test_onset_crops_drop_the_start_of_noisy_copies_only():
+    waves = torch.arange(1, 11, dtype=torch.float32).repeat(3, 1)
+    lengths = torch.tensor([10, 10, 6])
+    out, new_lengths = drop_onset(waves * (torch.arange(10) < lengths[:, None]), lengths, torch.tensor([0.0, 3.2, 5.0]))
+    assert new_lengths.tolist() == [10, 7, 3]  # at most half a clip goes
+    assert out[0].tolist() == waves[0].tolist()
+    assert out[1].tolist() == [4, 5, 6, 7, 8, 9, 10, 0, 0, 0]  # no wrap-around: the end is not moved to the start
+    assert out[2].tolist() == [4, 5, 6, 0, 0, 0, 0, 0, 0, 0]
+    augmenter = WaveformAugmenter(AugmentConfig(noise_mode="copies", onset_crop_seconds=0.25), seed=0)
+    clips, lengths = torch.randn(3, 16000) * 0.1, torch.tensor([16000, 16000, 16000])
+    rows, copies = torch.tensor([0, 0, 0]), torch.tensor([0, 1, 2])
+    a, la = augmenter(clips, lengths, rows, copies, epoch=0)
+    b, lb = augmenter(clips, lengths, rows, copies, epoch=3)
+    assert torch.equal(a, b) and torch.equal(la, lb)  # fixed per copy, like its noise
+    assert la[0] == 16000 and torch.equal(a[0], clips[0])  # the clean recording stays whole
+    assert all(16000 - 4000 <= int(n) < 16000 for n in la[1:]) and la[1] != la[2]
 
 
 def test_chunk_crops_are_windows_of_real_chunks():

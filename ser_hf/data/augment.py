@@ -4,6 +4,8 @@
   K = sqrt(P_signal / (P_noise * 10^(SNR/10))) (torchaudio's `add_noise`, over each clip's real samples);
 - uniform noise at the same SNRs (how the paper trained Model 1);
 - random gain and circular time shift within each clip;
+- a random onset crop: up to `onset_crop_seconds` of each noisy copy's start dropped, so the chunk grid
+  falls elsewhere on the speech (as it does on a test clip whose trimmed start lands a little later);
 - speed perturbation (tempo and pitch together, as Kaldi's 0.9 / 1.1 speed perturbation) by linear
   interpolation;
 - channel variation: a random smooth equaliser curve, a random band limit (telephone to wide band) and
@@ -37,6 +39,7 @@ class AugmentConfig:
     snr_max: float = 30.0
     gain_db: float = 0.0
     max_shift_seconds: float = 0.0
+    onset_crop_seconds: float = 0.0
     freq_mask_param: int = 0
     time_mask_param: int = 0
     speed_perturb: float = 0.0
@@ -59,6 +62,8 @@ class AugmentConfig:
             raise ValueError(f"channel_prob must be in [0, 1], got {self.channel_prob}")
         if self.mixup_alpha < 0:
             raise ValueError(f"mixup_alpha must be 0 (off) or positive, got {self.mixup_alpha}")
+        if self.onset_crop_seconds < 0:
+            raise ValueError(f"onset_crop_seconds must be 0 (off) or positive, got {self.onset_crop_seconds}")
         if self.crop_chunks < 0:
             raise ValueError(f"crop_chunks must be 0 (off) or positive, got {self.crop_chunks}")
 
@@ -142,14 +147,16 @@ class WaveformAugmenter:
         out = waveforms.clone()
         index = _on_device(torch.tensor(noisy_rows), device)
         gens = [_generator(device, self.seed, noise_epoch, int(rows[i]), int(copies[i])) for i in noisy_rows]
-        draws = torch.stack(
-            [torch.rand(8 if cfg.speed_perturb or cfg.channel_prob else 3, generator=g, device=device) for g in gens]
-        )
+        columns = 9 if cfg.onset_crop_seconds else 8 if cfg.speed_perturb or cfg.channel_prob else 3
+        draws = torch.stack([torch.rand(columns, generator=g, device=device) for g in gens])
         # columns: snr, gain, shift (the only three drawn without speed or channel changes, so that
-        # older runs' draws stay the same), speed, channel on/off, equaliser seed, band limit, room.
+        # older runs' draws stay the same), speed, channel on/off, equaliser seed, band limit, room,
+        # onset crop (drawn only when it is on, for the same reason).
         # (The noise samples of fresh noise changed on 2026-11-26, when they began to be drawn at each
         # clip's length; fixed copies computed by the feature cache were drawn so already.)
         wave, lens = waveforms[index], lengths[index]
+        if cfg.onset_crop_seconds > 0:
+            wave, lens = drop_onset(wave, lens, draws[:, 8] * cfg.onset_crop_seconds * self.sampling_rate)
         if cfg.speed_perturb > 0:
             wave, lens = change_speed(wave, lens, 1 + (draws[:, 3] * 2 - 1) * cfg.speed_perturb, width)
         if cfg.channel_prob > 0:
@@ -223,6 +230,18 @@ def change_speed(
     out = waveforms.gather(1, left) * (1 - frac) + waveforms.gather(1, right) * frac
     positions = torch.arange(width, device=waveforms.device)
     return out * (positions < new_lengths[:, None]), new_lengths
+
+
+def drop_onset(
+    waveforms: torch.Tensor, lengths: torch.Tensor, samples: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drops the first `samples[i]` samples of each clip (at most half of it) and moves the rest to the
+    start; returns the batch, as wide as before and zero beyond each clip, and the new lengths."""
+    drop = samples.round().long().clamp(min=0).minimum(lengths // 2)
+    positions = torch.arange(waveforms.shape[1], device=waveforms.device)
+    source = (positions[None, :] + drop[:, None]).clamp_max(waveforms.shape[1] - 1)
+    new_lengths = lengths - drop
+    return waveforms.gather(1, source) * (positions < new_lengths[:, None]), new_lengths
 
 
 def channel_filter(

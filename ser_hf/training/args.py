@@ -91,6 +91,10 @@ class AugmentArguments:
     snr_max: float = field(default=30.0)
     gain_db: float = field(default=0.0, metadata={"help": "random gain in +-dB on noisy copies"})
     max_shift_seconds: float = field(default=0.0, metadata={"help": "random circular time shift on noisy copies"})
+    onset_crop_seconds: float = field(
+        default=0.0,
+        metadata={"help": "drop a random start of up to this many seconds from each noisy copy (0: off)"},
+    )
     freq_mask_param: int = field(default=0, metadata={"help": "SpecAugment frequency mask width (0: off)"})
     time_mask_param: int = field(default=0, metadata={"help": "SpecAugment time mask width in frames (0: off)"})
     speed_perturb: float = field(
@@ -202,6 +206,7 @@ RECIPES: dict[str, dict[str, object]] = {
         "noise_type": "awgn",
         "gain_db": 0.0,
         "max_shift_seconds": 0.0,
+        "onset_crop_seconds": 0.0,
         "freq_mask_param": 0,
         "time_mask_param": 0,
         "speed_perturb": 0.0,
