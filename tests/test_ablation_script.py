@@ -66,6 +66,9 @@ def test_variants_set_what_their_names_say():
     rates = [train_options(f"ours-lr-{rate}")[3].learning_rate for rate in ("3e-3", "3e-4")]
     assert rates == [3e-3, 3e-4] and ours_train.learning_rate == 1e-3
     assert train_options("ours-batch-16")[3].batch_size == 16 and ours_train.batch_size == 32
+    _, _, fast, fast_train = train_options("regularised-lr-3e-3")
+    _, _, slow, slow_train = train_options("regularised")
+    assert fast == slow and fast_train.learning_rate == 3e-3 and slow_train.learning_rate == 1e-3
 
 
 def _metrics(accuracy: float) -> dict:
