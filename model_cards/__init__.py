@@ -78,6 +78,12 @@ def _augmentation(augment: dict, train: dict) -> str:
         parts.append(
             f"another channel (equaliser, band limit, room) for {augment['channel_prob']:.0%} of the noisy copies"
         )
+    if augment.get("gain_db"):
+        parts.append(f"gain +-{augment['gain_db']:g} dB")
+    if augment.get("max_shift_seconds"):
+        parts.append(f"circular shift up to +-{augment['max_shift_seconds']:g} s")
+    if augment.get("onset_crop_seconds"):
+        parts.append(f"up to {augment['onset_crop_seconds']:g} s of each noisy copy's start dropped")
     if augment.get("freq_mask_param") or augment.get("time_mask_param"):
         parts.append(f"SpecAugment ({augment['freq_mask_param']} bands, {augment['time_mask_param']} frames)")
     if augment.get("crop_chunks"):

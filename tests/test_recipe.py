@@ -79,6 +79,14 @@ def test_onset_crops_drop_the_start_of_noisy_copies_only():
     assert torch.equal(a, b) and torch.equal(la, lb)  # fixed per copy, like its noise
     assert la[0] == 16000 and torch.equal(a[0], clips[0])  # the clean recording stays whole
     assert all(16000 - 4000 <= int(n) < 16000 for n in la[1:]) and la[1] != la[2]
+    from dataclasses import asdict
+
+    from ser_hf.model_cards import _augmentation
+
+    card = _augmentation(asdict(augmenter.config), {"recipe": "ours"})  # the model card names it
+    assert "up to 0.25 s of each noisy copy's start dropped" in card
+    with pytest.raises(ValueError, match="onset_crop_seconds"):
+        AugmentConfig(onset_crop_seconds=float("nan"))
 
 
 def test_chunk_crops_are_windows_of_real_chunks():

@@ -62,7 +62,7 @@ class AugmentConfig:
             raise ValueError(f"channel_prob must be in [0, 1], got {self.channel_prob}")
         if self.mixup_alpha < 0:
             raise ValueError(f"mixup_alpha must be 0 (off) or positive, got {self.mixup_alpha}")
-        if self.onset_crop_seconds < 0:
+        if not self.onset_crop_seconds >= 0:  # NaN too
             raise ValueError(f"onset_crop_seconds must be 0 (off) or positive, got {self.onset_crop_seconds}")
         if self.crop_chunks < 0:
             raise ValueError(f"crop_chunks must be 0 (off) or positive, got {self.crop_chunks}")
