@@ -455,6 +455,13 @@ def test_a_resume_is_compared_with_the_run_it_continues(tmp_path):
     check_resumed_run(tmp_path, run)
     moved = run_identity({**arguments(max_train_seconds=60.0), "data": {"data": "/there/ravdess"}}, launch, parts)
     check_resumed_run(tmp_path, moved)  # a budget and the corpus's location may change
+    actors = lambda text: run_identity({**arguments(), "data": {"data": "/here", "test_actors": text}}, launch, parts)
+    held_out = tmp_path / "actors" / "checkpoints" / "epoch-0001"
+    held_out.mkdir(parents=True)
+    (held_out / STATE_FILE).write_text(json.dumps({"epoch": 1, "identity": actors("1,2"), "command": "X"}))
+    check_resumed_run(tmp_path / "actors", actors("2, 1"))  # the same actors held out
+    with pytest.raises(ValueError, match=r"--test_actors 1,3 \(the run: 1,2\)"):
+        check_resumed_run(tmp_path / "actors", actors("3,1"))
     refused = {
         "--epochs 80 (the run: 40)": run_identity(arguments(epochs=80), launch, parts),
         "training path static (the run: fused)": run_identity(

@@ -103,13 +103,18 @@ augmentation, the optimiser and its schedule, the seed, BatchNorm recalibration)
 
 def run_identity(arguments: dict, launch: dict, split_rows: dict[str, list[str]]) -> dict:
     """What a resumed run must share with the run it continues: the options (`arguments`: option group ->
-    name -> value; of `--init_from` only whether it is given, the weights come from the checkpoint), how
-    steps run (`launch`: the resolved training path and compile mode, processes, mixed precision; each
-    draws other random numbers) and a digest of the recordings in each part of the split (`split_rows`)."""
+    name -> value; of `--init_from` only whether it is given, the weights come from the checkpoint; actor
+    lists in sorted order), how steps run (`launch`: the resolved training path and compile mode,
+    processes, mixed precision; each draws other random numbers) and a digest of the recordings in each
+    part of the split (`split_rows`)."""
     import hashlib
 
     identity = json.loads(json.dumps(arguments))  # tuples as lists, as they are saved
     identity["model"]["init_from"] = "(a model)" if identity["model"].get("init_from") else None
+    for name in ("test_actors", "validation_actors"):  # "2,1" and "1, 2" hold out the same actors
+        if identity.get("data", {}).get(name):
+            actors = {int(actor) for actor in identity["data"][name].split(",") if actor.strip()}
+            identity["data"][name] = ",".join(str(actor) for actor in sorted(actors))
     identity["launch"] = dict(launch)
     digest = hashlib.sha256(json.dumps(split_rows, sort_keys=True).encode()).hexdigest()[:16]
     identity["split"] = {"recordings": digest}
