@@ -171,6 +171,7 @@ def write_model_card(output_dir: Path, summary: dict, arguments: dict) -> None:
         num_rows=summary["num_rows"],
         epochs_run=summary["epochs_run"],
         best_epoch=summary["best_epoch"],
+        kept_epoch=summary.get("kept_epoch", summary["best_epoch"]),
         train=arguments["train"],
         augmentation=noise,
         device=summary.get("device_name") or summary.get("device") or "unknown device",

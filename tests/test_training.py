@@ -1,6 +1,7 @@
 """Training with Accelerate: outputs, seeds, resume after kill -9, two processes, evaluation, and a
 real-data run that must beat chance by far on held-out actors."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -326,6 +327,35 @@ def test_early_stopping_ends_a_run_without_validation_gain(fake_ravdess, tmp_pat
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] < 40
     assert metrics["epochs_run"] - metrics["best_epoch"] == 2
+
+
+def test_the_last_epoch_is_kept_when_asked_and_the_card_says_so(trained, fake_ravdess, tmp_path):
+    """`--load_best_model_at_end false`: the last epoch's model is tested and saved, whatever validation says;
+    the default keeps the best validation epoch (the `trained` run)."""
+    default = json.loads((trained / "metrics.json").read_text())
+    assert default["kept_epoch"] == default["best_epoch"]
+    out = tmp_path / "last"
+    result = run_cli(
+        ["train", "--output_dir", str(out), "--architecture", "2", "--data", str(fake_ravdess), *FAST]
+        + ["--load_best_model_at_end", "false", "--metric_for_best_model", "loss", "--learning_rate", "0.5"],
+        env={"SER_HF_CACHE": str(trained.parent / "cache")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["kept_epoch"] == metrics["epochs_run"] == 3
+    assert same_weights(out, out / "checkpoints" / "epoch-0003" / "best")  # the model of epoch 3 as saved then
+    card = (out / "README.md").read_text()
+    assert ("the last) | 3 |" in card) == (metrics["best_epoch"] != 3)
+
+    spec = importlib.util.spec_from_file_location("last_epoch", REPO / "scripts" / "last_epoch.py")
+    last_epoch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(last_epoch)
+    model, _, epoch = last_epoch.last_checkpoint_model(out)  # what the script scores as "the last epoch"
+    saved = weights(out)
+    assert epoch == 3 and all((value == saved[name]).all() for name, value in model.state_dict().items())
+    row = last_epoch.compare(trained, str(fake_ravdess))  # the default run: its kept model scores as recorded
+    assert row["kept"] == pytest.approx(row["recorded"]) and row["last_epoch"] == 3
+    assert (row["last"] == row["kept"]) or default["kept_epoch"] != 3
 
 
 def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fake_ravdess, tmp_path):

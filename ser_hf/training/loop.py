@@ -308,9 +308,11 @@ def train(
         improved = _is_better(args.metric_for_best_model, current, state["best_metric"]) if split.validation else True
         if improved:
             state.update(best_epoch=epoch + 1, best_metric=current, epochs_without_gain=0)
-            save_best(accelerator, evaluated, extractor, best_dir)
         else:
             state["epochs_without_gain"] += 1
+        if improved or not args.load_best_model_at_end:  # the model tested and saved at the end
+            state["kept_epoch"] = epoch + 1
+            save_best(accelerator, evaluated, extractor, best_dir)
         state["history"].append(record)
         state["epoch"] = epoch + 1
         accelerator.log(record, step=epoch + 1)

@@ -1,0 +1,104 @@
+"""The last epoch against the best validation epoch: each training run's test part scored with the model it
+kept (the best validation epoch, the first of tied ones) and with the model of its last checkpoint (the
+evaluated weights of that epoch: the EMA when the run had one, BatchNorm re-estimated as before its
+validation), as `--load_best_model_at_end false` would have kept it. No training: the two models come from
+the same run.
+
+    python scripts/last_epoch.py RUN_DIR [RUN_DIR ...] [--data RAVDESS]
+
+Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkpoints/epoch-*`). Prints a
+row per run and, with several, the mean change and a paired t-test. Measured 2026-11-27 on the 35 runs of
+30-40 CPU epochs in `runs/ablation`: +1.0 points (reports/recipe-ablation.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+import torch
+
+from ser_hf.evaluation import evaluate_model
+from ser_hf.inference import load_model
+from ser_hf.training.args import DataArguments
+from ser_hf.training.loop import load_split
+
+
+def last_checkpoint_model(run: Path):
+    """(model, extractor, epoch) of the run's last checkpoint: its evaluated weights in the run's model class."""
+    checkpoints = sorted((run / "checkpoints").glob("epoch-*"))
+    if not checkpoints:
+        raise ValueError(f"{run}: no checkpoint (checkpoints/epoch-*) to read the last epoch from")
+    model, extractor = load_model(run)
+    averaged = checkpoints[-1] / "custom_checkpoint_0.pkl"  # the EMA, registered for checkpointing
+    if averaged.exists():
+        state = torch.load(averaged, map_location="cpu", weights_only=True)
+        state = {name.removeprefix("module."): value for name, value in state.items() if name != "_extra_state"}
+    else:
+        from safetensors.torch import load_file
+
+        state = load_file(str(checkpoints[-1] / "model.safetensors"))
+    model.load_state_dict(state, strict=True)
+    return model.eval(), extractor, int(checkpoints[-1].name.split("-")[1])
+
+
+def compare(run: Path, data: str | None) -> dict:
+    """Test accuracy of the kept model and of the last checkpoint's, on the run's own test part."""
+    arguments = json.loads((run / "training_args.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    data_args = DataArguments(**{**arguments["data"], "data": data or arguments["data"]["data"]})
+    dataset, split = load_split(data_args, arguments["train"]["seed"])
+    scores = {}
+    kept = load_model(run)
+    last = last_checkpoint_model(run)
+    for name, (model, extractor) in (("kept", kept), ("last", last[:2])):
+        scores[name] = 100 * evaluate_model(model, extractor, dataset, list(split.test), classes="all")["accuracy"]
+    history = [h.get("val_accuracy") for h in metrics["history"]]
+    kept_epoch = metrics.get("kept_epoch", metrics["best_epoch"])
+    return {
+        "run": str(run),
+        "kept_epoch": kept_epoch,
+        "last_epoch": last[2],
+        "recorded": 100 * metrics["test"]["accuracy"],  # the kept model's score written at the end of training
+        "kept": scores["kept"],
+        "last": scores["last"],
+        "val_kept": 100 * history[kept_epoch - 1] if history[0] is not None else None,
+        "val_last": 100 * history[last[2] - 1] if history[0] is not None else None,
+    }
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--data", default=None, help="the corpus (default: the run's --data, or $SER_HF_RAVDESS_DIR)")
+    args = parser.parse_args(argv)
+    rows = [compare(run, args.data) for run in args.runs]
+    for r in rows:
+        if abs(r["kept"] - r["recorded"]) > 0.05:
+            print(
+                f"note: {r['run']}: its kept model scores {r['kept']:.1f} % here, {r['recorded']:.1f} % at the end of training"
+            )
+    print("| run | kept epoch (val. %) | last epoch (val. %) | test %, kept | test %, last | change |")
+    print("|---|---|---|---:|---:|---:|")
+    shown = lambda value: "-" if value is None else f"{value:.1f}"
+    for r in rows:
+        print(
+            f"| {r['run']} | {r['kept_epoch']} ({shown(r['val_kept'])}) | {r['last_epoch']} ({shown(r['val_last'])}) "
+            f"| {r['kept']:.1f} | {r['last']:.1f} | {r['last'] - r['kept']:+.1f} |"
+        )
+    if len(rows) > 1:
+        from scipy.stats import ttest_rel
+
+        changes = [r["last"] - r["kept"] for r in rows]
+        p = ttest_rel([r["last"] for r in rows], [r["kept"] for r in rows]).pvalue
+        print(
+            f"\n{len(rows)} runs: the last epoch {statistics.mean(changes):+.2f} points on average "
+            f"(higher / equal / lower: {sum(c > 0 for c in changes)} / {sum(c == 0 for c in changes)} / "
+            f"{sum(c < 0 for c in changes)}; paired t-test p = {p:.3f})"
+        )
+
+
+if __name__ == "__main__":
+    main()
