@@ -74,7 +74,10 @@ def main(argv=None) -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--data", default=None, help="the corpus (default: the run's --data, or $SER_HF_RAVDESS_DIR)")
     args = parser.parse_args(argv)
-    rows = [compare(run, args.data) for run in args.runs]
+    skipped = [run for run in args.runs if not (run / "metrics.json").exists()]
+    if skipped:  # a glob over a runs folder also matches its logs and tables
+        print(f"not a finished run (no metrics.json), skipped: {', '.join(map(str, skipped))}")
+    rows = [compare(run, args.data) for run in args.runs if run not in skipped]
     for r in rows:
         if abs(r["kept"] - r["recorded"]) > 0.05:
             print(
@@ -89,14 +92,17 @@ def main(argv=None) -> None:
             f"| {r['kept']:.1f} | {r['last']:.1f} | {r['last'] - r['kept']:+.1f} |"
         )
     if len(rows) > 1:
-        from scipy.stats import ttest_rel
-
         changes = [r["last"] - r["kept"] for r in rows]
-        p = ttest_rel([r["last"] for r in rows], [r["kept"] for r in rows]).pvalue
+        try:
+            from scipy.stats import ttest_rel  # a dependency of the `bench` extra; GPU machines may lack it
+
+            p = f"; paired t-test p = {ttest_rel([r['last'] for r in rows], [r['kept'] for r in rows]).pvalue:.3f}"
+        except ImportError:
+            p = ""
         print(
             f"\n{len(rows)} runs: the last epoch {statistics.mean(changes):+.2f} points on average "
             f"(higher / equal / lower: {sum(c > 0 for c in changes)} / {sum(c == 0 for c in changes)} / "
-            f"{sum(c < 0 for c in changes)}; paired t-test p = {p:.3f})"
+            f"{sum(c < 0 for c in changes)}{p})"
         )
 
 
