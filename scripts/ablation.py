@@ -87,6 +87,12 @@ EPOCH_SHARE = {"ours-4-copies-equal-steps": (3, 5), "ours-mel-64-equal-time": (2
 recordings or its training time; their runs stay in the `--epochs` folder of the runs they are compared with."""
 
 
+def epoch_kept(metrics: dict) -> str:
+    """The best validation epoch, and the one tested when `--load_best_model_at_end false` kept another."""
+    kept = metrics.get("kept_epoch", metrics["best_epoch"])
+    return str(metrics["best_epoch"]) + ("" if kept == metrics["best_epoch"] else f", tested {kept}")
+
+
 def train_command(variant: str, seed: int, fold: int | None, args, extra: list[str], folder: Path) -> list[str]:
     """The `scripts/train.py` command line of one run (without the interpreter)."""
     share = EPOCH_SHARE.get(variant, (1, 1))
@@ -147,7 +153,7 @@ def table(results: dict[str, dict[tuple, dict]], reference: str = "ours") -> str
         acc, acc_sd = mean_std([m["test"]["accuracy"] for m in runs])
         f1, f1_sd = mean_std([m["test"]["macro_f1"] for m in runs])
         best = " / ".join(
-            f"{100 * max(h.get('val_accuracy', 0) for h in m['history']):.1f} ({m['best_epoch']})" for m in runs
+            f"{100 * max(h.get('val_accuracy', 0) for h in m['history']):.1f} ({epoch_kept(m)})" for m in runs
         )
         loss = " / ".join(f"{m['history'][-1]['train_loss']:.2f}" for m in runs)
         each = " / ".join(f"{100 * m['test']['accuracy']:.1f}" for m in runs)
@@ -188,7 +194,7 @@ def runs_table(results: dict[str, dict[tuple, dict]]) -> str:
             best = max(h.get("val_accuracy", 0) for h in m["history"])
             lines.append(
                 f"| {name} | {m['split']} | {100 * m['test']['accuracy']:.1f} | {100 * m['test']['macro_f1']:.1f} "
-                f"| {m['best_epoch']} ({100 * best:.1f}) | {m['train_seconds'] / 60:.1f} |"
+                f"| {epoch_kept(m)} ({100 * best:.1f}) | {m['train_seconds'] / 60:.1f} |"
             )
     return "\n".join(lines)
 

@@ -164,7 +164,8 @@ def table(folder: Path, names: list[str], epochs: int) -> str:
         best_val = max(h.get("val_accuracy", 0.0) for h in m["history"])
         ece = (m.get("calibration") or {}).get("test", {}).get("after", {}).get("ece")
         rows.append(
-            f"| {name} | {m['epochs_run']} / {epochs} | {m.get('stopped') or ''} | {m['best_epoch']} | "
+            f"| {name} | {m['epochs_run']} / {epochs} | {m.get('stopped') or ''} | {m['best_epoch']}"
+            f"{'' if m.get('kept_epoch', m['best_epoch']) == m['best_epoch'] else ', tested ' + str(m['kept_epoch'])} | "
             f"{100 * best_val:.1f} % | {100 * m['test']['accuracy']:.1f} % | {100 * m['test']['macro_f1']:.1f} % | "
             f"{'' if ece is None else f'{ece:.3f}'} | {m['run_seconds'] / m['epochs_run']:.2f} | "
             f"{m.get('peak_device_memory_mb') or '-'} |"

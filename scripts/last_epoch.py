@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -23,49 +24,59 @@ import torch
 from ser_hf.evaluation import evaluate_model
 from ser_hf.inference import load_model
 from ser_hf.training.args import DataArguments
+from ser_hf.training.checkpoints import STATE_FILE, latest_checkpoint
 from ser_hf.training.loop import load_split
 
 
 def last_checkpoint_model(run: Path):
-    """(model, extractor, epoch) of the run's last checkpoint: its evaluated weights in the run's model class."""
-    checkpoints = sorted((run / "checkpoints").glob("epoch-*"))
-    if not checkpoints:
-        raise ValueError(f"{run}: no checkpoint (checkpoints/epoch-*) to read the last epoch from")
+    """(model, extractor, epoch) of the run's newest checkpoint: its evaluated weights in the run's model class."""
+    checkpoint = latest_checkpoint(run)
+    if checkpoint is None:
+        raise ValueError(f"{run}: no complete checkpoint (checkpoints/epoch-*) to read the last epoch from")
     model, extractor = load_model(run)
-    averaged = checkpoints[-1] / "custom_checkpoint_0.pkl"  # the EMA, registered for checkpointing
+    averaged = checkpoint / "custom_checkpoint_0.pkl"  # the EMA, registered for checkpointing
     if averaged.exists():
         state = torch.load(averaged, map_location="cpu", weights_only=True)
-        state = {name.removeprefix("module."): value for name, value in state.items() if name != "_extra_state"}
     else:
         from safetensors.torch import load_file
 
-        state = load_file(str(checkpoints[-1] / "model.safetensors"))
+        state = load_file(str(checkpoint / "model.safetensors"))
+    # Accelerate saves wrapped modules under "module." when several processes trained
+    state = {name.removeprefix("module."): value for name, value in state.items() if name != "_extra_state"}
     model.load_state_dict(state, strict=True)
-    return model.eval(), extractor, int(checkpoints[-1].name.split("-")[1])
+    return model.eval(), extractor, json.loads((checkpoint / STATE_FILE).read_text())["epoch"]
 
 
-def compare(run: Path, data: str | None) -> dict:
+def compare(run: Path, data: str | None, device: str = "cpu") -> dict:
     """Test accuracy of the kept model and of the last checkpoint's, on the run's own test part."""
     arguments = json.loads((run / "training_args.json").read_text())
     metrics = json.loads((run / "metrics.json").read_text())
-    data_args = DataArguments(**{**arguments["data"], "data": data or arguments["data"]["data"]})
+    known = {f.name for f in fields(DataArguments)}
+    data_args = DataArguments(**{k: v for k, v in arguments["data"].items() if k in known})
+    data_args.data = data or data_args.data
     dataset, split = load_split(data_args, arguments["train"]["seed"])
-    scores = {}
-    kept = load_model(run)
-    last = last_checkpoint_model(run)
-    for name, (model, extractor) in (("kept", kept), ("last", last[:2])):
-        scores[name] = 100 * evaluate_model(model, extractor, dataset, list(split.test), classes="all")["accuracy"]
+    ids = dataset.select_columns(["id"])["id"]
+    listed = metrics["test"].get("ids")
+    if listed is not None and sorted(listed) != sorted(ids[r] for r in split.test):
+        raise ValueError(f"{run}: the split made again is not the run's test part (another corpus? pass --data)")
+    kept_model, kept_extractor = load_model(run)
+    last_model, last_extractor, last_epoch = last_checkpoint_model(run)
+    score = lambda model, extractor: (
+        100 * evaluate_model(model, extractor, dataset, list(split.test), device=device, classes="all")["accuracy"]
+    )
     history = [h.get("val_accuracy") for h in metrics["history"]]
     kept_epoch = metrics.get("kept_epoch", metrics["best_epoch"])
+    validated = bool(history) and history[0] is not None
     return {
         "run": str(run),
         "kept_epoch": kept_epoch,
-        "last_epoch": last[2],
+        "last_epoch": last_epoch,
+        "epochs_run": metrics["epochs_run"],
         "recorded": 100 * metrics["test"]["accuracy"],  # the kept model's score written at the end of training
-        "kept": scores["kept"],
-        "last": scores["last"],
-        "val_kept": 100 * history[kept_epoch - 1] if history[0] is not None else None,
-        "val_last": 100 * history[last[2] - 1] if history[0] is not None else None,
+        "kept": score(kept_model, kept_extractor),
+        "last": score(last_model, last_extractor),
+        "val_kept": 100 * history[kept_epoch - 1] if validated else None,
+        "val_last": 100 * history[last_epoch - 1] if validated else None,
     }
 
 
@@ -73,12 +84,15 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--data", default=None, help="the corpus (default: the run's --data, or $SER_HF_RAVDESS_DIR)")
+    parser.add_argument("--device", default="cpu", help="where to score (cuda on a GPU machine)")
     args = parser.parse_args(argv)
     skipped = [run for run in args.runs if not (run / "metrics.json").exists()]
     if skipped:  # a glob over a runs folder also matches its logs and tables
         print(f"not a finished run (no metrics.json), skipped: {', '.join(map(str, skipped))}")
-    rows = [compare(run, args.data) for run in args.runs if run not in skipped]
+    rows = [compare(run, args.data, args.device) for run in args.runs if run not in skipped]
     for r in rows:
+        if r["last_epoch"] != r["epochs_run"]:
+            print(f"note: {r['run']}: its newest checkpoint is of epoch {r['last_epoch']}, of {r['epochs_run']} run")
         if abs(r["kept"] - r["recorded"]) > 0.05:
             print(
                 f"note: {r['run']}: its kept model scores {r['kept']:.1f} % here, {r['recorded']:.1f} % at the end of training"

@@ -166,8 +166,8 @@ class TrainArguments:
         default=True,
         metadata={
             "help": "test and save the epoch with the best --metric_for_best_model on validation (the first of tied "
-            "ones); false: the last epoch run (with 30-40 epochs of cosine schedule: +1.0 points over 35 runs, "
-            "reports/recipe-ablation.md)"
+            "ones; unlike transformers' Trainer, true by default); false: the last epoch run, with early stopping "
+            "the one it stopped at (measured on 30-40 epoch CPU runs: reports/recipe-ablation.md)"
         },
     )
     resume: bool = field(default=False, metadata={"help": "continue the run saved in output_dir"})

@@ -1,8 +1,9 @@
-"""Checkpoint I/O of a training run: resumable states written atomically, the best model so far, and
-the output folder's guard against overwriting earlier work.
+"""Checkpoint I/O of a training run: resumable states written atomically, the model kept so far (the best
+validation epoch, or the last with `--load_best_model_at_end false`), and the output folder's guard against
+overwriting earlier work.
 
 Layout under `output_dir/checkpoints/`: `epoch-NNNN/` (Accelerate state + `trainer_state.json` + the
-best model at that time), `latest` (a pointer to the newest complete one), `best/` (the best model).
+kept model at that time), `latest` (a pointer to the newest complete one), `best/` (the kept model).
 """
 
 from __future__ import annotations
@@ -111,14 +112,23 @@ def run_identity(arguments: dict, launch: dict, split_rows: dict[str, list[str]]
 
     identity = json.loads(json.dumps(arguments))  # tuples as lists, as they are saved
     identity["model"]["init_from"] = "(a model)" if identity["model"].get("init_from") else None
-    for name in ("test_actors", "validation_actors"):  # "2,1" and "1, 2" hold out the same actors
-        if identity.get("data", {}).get(name):
-            actors = {int(actor) for actor in identity["data"][name].split(",") if actor.strip()}
-            identity["data"][name] = ",".join(str(actor) for actor in sorted(actors))
+    _sort_actor_lists(identity)
     identity["launch"] = dict(launch)
     digest = hashlib.sha256(json.dumps(split_rows, sort_keys=True).encode()).hexdigest()[:16]
     identity["split"] = {"recordings": digest}
     return identity
+
+
+def _sort_actor_lists(identity: dict) -> None:
+    """--test_actors / --validation_actors as sorted lists: "2,1" and "1, 2" hold out the same actors."""
+    for name in ("test_actors", "validation_actors"):
+        text = identity.get("data", {}).get(name)
+        try:
+            actors = sorted({int(actor) for actor in text.split(",") if actor.strip()}) if text else None
+        except ValueError:  # never parsed by the split (e.g. validation actors without test actors): as typed
+            continue
+        if actors is not None:
+            identity["data"][name] = ",".join(map(str, actors))
 
 
 def check_resumed_run(output_dir: Path, identity: dict) -> None:
@@ -133,6 +143,7 @@ def check_resumed_run(output_dir: Path, identity: dict) -> None:
     if saved is None:
         print(f"--resume: {checkpoint} was written before runs kept their options; they are not compared")
         return
+    _sort_actor_lists(saved)  # saved as typed before actor lists were sorted
     shown = lambda value: "(not given)" if value is None else value
     option = {"split": lambda name: "the split's recordings (another corpus at --data?), digest", "launch": str}
     differences = [
@@ -169,7 +180,7 @@ def restore_checkpoint(accelerator, output_dir: Path, state: dict) -> dict:
 
 
 def save_best(accelerator, model, extractor, best_dir: Path) -> None:
-    """The model of the best epoch so far, as a complete model folder with its feature extractor (written,
+    """The model kept so far (best validation epoch, or the last), as a complete model folder with its feature extractor (written,
     then renamed), so that it loads like the final one (`--init_from`, `pipeline`)."""
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
