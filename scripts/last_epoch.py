@@ -7,8 +7,8 @@ the same run.
     python scripts/last_epoch.py RUN_DIR [RUN_DIR ...] [--data RAVDESS]
 
 Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkpoints/epoch-*`). Prints a
-row per run and, with several, the mean change and a paired t-test. Measured 2026-11-27 on the 35 runs of
-30-40 CPU epochs in `runs/ablation`: +1.0 points (reports/recipe-ablation.md).
+row per run and, with several, the mean change and a paired t-test. Measured 2026-11-27 on the finished
+30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, last section.
 """
 
 from __future__ import annotations
