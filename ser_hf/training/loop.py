@@ -311,7 +311,6 @@ def train(
         else:
             state["epochs_without_gain"] += 1
         if improved or not args.load_best_model_at_end:  # the model tested and saved at the end
-            state["kept_epoch"] = epoch + 1
             save_best(accelerator, evaluated, extractor, best_dir)
         state["history"].append(record)
         state["epoch"] = epoch + 1

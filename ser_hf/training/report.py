@@ -90,8 +90,8 @@ def write_outputs(
         "test_actors": list(split.test_actors),
         "num_rows": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
         "best_epoch": state["best_epoch"],
-        # the epoch tested and saved: the best on validation, or the last (--load_best_model_at_end false)
-        "kept_epoch": state.get("kept_epoch", state["best_epoch"]),
+        # the epoch tested and saved: the best on validation, or the last run (--load_best_model_at_end false)
+        "kept_epoch": state["best_epoch"] if arguments["train"].get("load_best_model_at_end", True) else state["epoch"],
         "epochs_run": state["epoch"],
         "stopped": state.get("stopped"),  # why before the last epoch (early stopping, time budget), or None
         "train_seconds": round(state["train_seconds"], 1),
