@@ -358,6 +358,28 @@ def test_the_last_epoch_is_kept_when_asked_and_the_card_says_so(trained, fake_ra
     assert (row["last"] == row["kept"]) or default["kept_epoch"] != 3
 
 
+def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path):
+    """`scripts/last_epoch.py` on a run trained without weight averaging (`--ema_decay 0`, as `--recipe paper`):
+    the checkpoint holds no EMA, so the script reads the checkpoint's own weights, which are the ones the run
+    tested and saved when it kept its last epoch."""
+    out = tmp_path / "no-ema"
+    result = run_cli(
+        ["train", "--output_dir", str(out), "--architecture", "1", "--data", str(fake_ravdess), *FAST]
+        + ["--load_best_model_at_end", "false", "--ema_decay", "0"]
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (out / "checkpoints" / "epoch-0003" / "custom_checkpoint_0.pkl").exists()
+    spec = importlib.util.spec_from_file_location("last_epoch", REPO / "scripts" / "last_epoch.py")
+    last_epoch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(last_epoch)
+    model, _, epoch = last_epoch.last_checkpoint_model(out)
+    saved = weights(out)
+    assert epoch == 3 and model.state_dict().keys() == saved.keys()
+    assert all((value == saved[name]).all() for name, value in model.state_dict().items())
+    row = last_epoch.compare(out, str(fake_ravdess))
+    assert row["kept_epoch"] == row["last_epoch"] == 3 and row["last"] == row["kept"] == pytest.approx(row["recorded"])
+
+
 def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fake_ravdess, tmp_path):
     """The GPU path (static shapes) through the whole loop on the CPU, with speed perturbation (slowed
     copies outgrow every recording: `test_the_feature_cache_keeps_fixed_items_and_gives_their_features`
