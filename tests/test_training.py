@@ -360,24 +360,27 @@ def test_the_last_epoch_is_kept_when_asked_and_the_card_says_so(trained, fake_ra
 
 def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path):
     """`scripts/last_epoch.py` on a run trained without weight averaging (`--ema_decay 0`, as `--recipe paper`):
-    the checkpoint holds no EMA, so the script reads the checkpoint's own weights, which are the ones the run
-    tested and saved when it kept its last epoch."""
+    the checkpoint holds no EMA, so the script reads the checkpoint's own weights. The run keeps epoch 1 (a rate so
+    small that validation ties at every epoch), so the last checkpoint's model is not the one the run saved."""
     out = tmp_path / "no-ema"
     result = run_cli(
         ["train", "--output_dir", str(out), "--architecture", "1", "--data", str(fake_ravdess), *FAST]
-        + ["--load_best_model_at_end", "false", "--ema_decay", "0"]
+        + ["--ema_decay", "0", "--learning_rate", "1e-9"]
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert not (out / "checkpoints" / "epoch-0003" / "custom_checkpoint_0.pkl").exists()
     spec = importlib.util.spec_from_file_location("last_epoch", REPO / "scripts" / "last_epoch.py")
     last_epoch = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(last_epoch)
+    checkpoint = last_epoch.latest_checkpoint(out)
+    assert checkpoint.name == "epoch-0003" and (checkpoint / "model.safetensors").exists()
+    assert not (checkpoint / "custom_checkpoint_0.pkl").exists()  # no EMA: the branch under test
     model, _, epoch = last_epoch.last_checkpoint_model(out)
-    saved = weights(out)
-    assert epoch == 3 and model.state_dict().keys() == saved.keys()
-    assert all((value == saved[name]).all() for name, value in model.state_dict().items())
+    state, in_checkpoint, saved = model.state_dict(), weights(checkpoint), weights(out)
+    assert epoch == 3 and state.keys() == in_checkpoint.keys() == saved.keys()
+    assert all((value == in_checkpoint[name]).all() for name, value in state.items())
+    assert not all((value == saved[name]).all() for name, value in state.items())  # epoch 3, not the kept epoch 1
     row = last_epoch.compare(out, str(fake_ravdess))
-    assert row["kept_epoch"] == row["last_epoch"] == 3 and row["last"] == row["kept"] == pytest.approx(row["recorded"])
+    assert (row["kept_epoch"], row["last_epoch"]) == (1, 3) and row["kept"] == pytest.approx(row["recorded"])
 
 
 def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fake_ravdess, tmp_path):
