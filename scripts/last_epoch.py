@@ -8,7 +8,7 @@ the same run.
 
 Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkpoints/epoch-*`). Prints a
 row per run and, with several, the mean change and a paired t-test. Measured 2026-11-27 on the finished
-30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, last section.
+30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, section of session 16.
 """
 
 from __future__ import annotations
