@@ -56,6 +56,14 @@ def same_weights(a, b):
     return wa.keys() == wb.keys() and all((wa[k] == wb[k]).all() for k in wa)
 
 
+def last_epoch_script():
+    """`scripts/last_epoch.py` as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("last_epoch", REPO / "scripts" / "last_epoch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def trained(fake_ravdess, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "model2"
@@ -347,9 +355,7 @@ def test_the_last_epoch_is_kept_when_asked_and_the_card_says_so(trained, fake_ra
     assert same_weights(out, out / "checkpoints" / "epoch-0003" / "best")  # the model of epoch 3 as saved then
     assert "(`--load_best_model_at_end false`: the last) | 3 |" in (out / "README.md").read_text()
 
-    spec = importlib.util.spec_from_file_location("last_epoch", REPO / "scripts" / "last_epoch.py")
-    last_epoch = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(last_epoch)
+    last_epoch = last_epoch_script()
     model, _, epoch = last_epoch.last_checkpoint_model(out)  # what the script scores as "the last epoch"
     saved = weights(out)
     assert epoch == 3 and all((value == saved[name]).all() for name, value in model.state_dict().items())
@@ -368,9 +374,7 @@ def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path
         + ["--ema_decay", "0", "--learning_rate", "1e-9"]
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    spec = importlib.util.spec_from_file_location("last_epoch", REPO / "scripts" / "last_epoch.py")
-    last_epoch = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(last_epoch)
+    last_epoch = last_epoch_script()
     checkpoint = last_epoch.latest_checkpoint(out)
     assert checkpoint.name == "epoch-0003" and (checkpoint / "model.safetensors").exists()
     assert not (checkpoint / "custom_checkpoint_0.pkl").exists()  # no EMA: the branch under test
