@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from ser_hf.cli import main as ser_hf
 
@@ -367,7 +367,8 @@ def test_the_last_epoch_is_kept_when_asked_and_the_card_says_so(trained, fake_ra
 def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path):
     """`scripts/last_epoch.py` on a run trained without weight averaging (`--ema_decay 0`, as `--recipe paper`):
     the checkpoint holds no EMA, so the script reads the checkpoint's own weights. The run keeps epoch 1 (a rate so
-    small that validation ties at every epoch), so the last checkpoint's model is not the one the run saved."""
+    small that validation ties at every epoch), so the last checkpoint's model is not the one the run saved. The same
+    checkpoint with its weights under "module." (a multi-process run's) loads to the same model."""
     out = tmp_path / "no-ema"
     result = run_cli(
         ["train", "--output_dir", str(out), "--architecture", "1", "--data", str(fake_ravdess), *FAST]
@@ -385,6 +386,14 @@ def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path
     assert not all((value == saved[name]).all() for name, value in state.items())  # epoch 3, not the kept epoch 1
     row = last_epoch.compare(out, str(fake_ravdess))
     assert (row["kept_epoch"], row["last_epoch"]) == (1, 3) and row["kept"] == pytest.approx(row["recorded"])
+
+    # a checkpoint of a multi-process run: Accelerate saves the wrapped module's weights under "module."
+    save_file(
+        {f"module.{name}": value.contiguous() for name, value in in_checkpoint.items()},
+        str(checkpoint / "model.safetensors"),
+    )
+    wrapped, _, _ = last_epoch.last_checkpoint_model(out)
+    assert all((value == in_checkpoint[name]).all() for name, value in wrapped.state_dict().items())
 
 
 def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fake_ravdess, tmp_path):
