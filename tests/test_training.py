@@ -388,13 +388,12 @@ def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path
     assert (row["kept_epoch"], row["last_epoch"]) == (1, 3) and row["kept"] == pytest.approx(row["recorded"])
 
     # a checkpoint of a multi-process run: Accelerate saves the wrapped module's weights under "module."
-    expected = {name: value.clone() for name, value in in_checkpoint.items()}  # not views of the file replaced next
+    # (`state` equals the checkpoint, asserted above, and lives in memory, not in the file replaced here)
     save_file(
-        {f"module.{name}": value.contiguous() for name, value in expected.items()},
-        str(checkpoint / "model.safetensors"),
+        {f"module.{name}": value.contiguous() for name, value in state.items()}, str(checkpoint / "model.safetensors")
     )
     wrapped, _, epoch = last_epoch.last_checkpoint_model(out)
-    assert epoch == 3 and all((value == expected[name]).all() for name, value in wrapped.state_dict().items())
+    assert epoch == 3 and all((value == state[name]).all() for name, value in wrapped.state_dict().items())
 
 
 def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fake_ravdess, tmp_path):
