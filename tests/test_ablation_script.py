@@ -66,6 +66,10 @@ def test_variants_set_what_their_names_say():
     rates = [train_options(f"ours-lr-{rate}")[3].learning_rate for rate in ("3e-3", "3e-4")]
     assert rates == [3e-3, 3e-4] and ours_train.learning_rate == 1e-3
     assert train_options("ours-batch-16")[3].batch_size == 16 and ours_train.batch_size == 32
+    # both candidates at once: the rate 3e-3 and 64 bands for twice the epochs (here of a 30-epoch fold budget)
+    both, _, both_augment, both_train = train_options("ours-lr-3e-3-mel-64-equal-time", 30)
+    assert (both.num_mel_bins, both_train.learning_rate, both_train.epochs) == (64, 3e-3, 60)
+    assert both_augment == train_options("ours", 30)[2]  # nothing else changed
     _, _, fast, fast_train = train_options("regularised-lr-3e-3")
     _, _, slow, slow_train = train_options("regularised")
     assert fast == slow and fast_train.learning_rate == 3e-3 and slow_train.learning_rate == 1e-3
