@@ -7,8 +7,10 @@ the same run.
     python scripts/last_epoch.py RUN_DIR [RUN_DIR ...] [--data RAVDESS]
 
 Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkpoints/epoch-*`). Prints a
-row per run and, with several, the mean change and a paired t-test. Measured 2026-11-27 on the finished
-30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, section of session 16.
+row per run as soon as it is scored, so a call cut by a time limit keeps the rows it finished (on the GPU machine
+of 2026-11-28 two processes side by side scored 3 runs each in 100 s: the test part is decoded for each model);
+names and skips a run it cannot read; with several runs, the mean change and a paired t-test. Measured 2026-11-27
+on the finished 30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, section of session 16.
 """
 
 from __future__ import annotations
@@ -89,22 +91,35 @@ def main(argv=None) -> None:
     skipped = [run for run in args.runs if not (run / "metrics.json").exists()]
     if skipped:  # a glob over a runs folder also matches its logs and tables
         print(f"not a finished run (no metrics.json), skipped: {', '.join(map(str, skipped))}")
-    rows = [compare(run, args.data, args.device) for run in args.runs if run not in skipped]
-    for r in rows:
-        if r["last_epoch"] != r["epochs_run"]:
-            print(f"note: {r['run']}: its newest checkpoint is of epoch {r['last_epoch']}, of {r['epochs_run']} run")
-        if abs(r["kept"] - r["recorded"]) > 0.05:
-            print(
-                f"note: {r['run']}: its kept model scores {r['kept']:.1f} % here, {r['recorded']:.1f} % at the end of training"
-            )
     print("| run | kept epoch (val. %) | last epoch (val. %) | test %, kept | test %, last | change |")
-    print("|---|---|---|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|", flush=True)
     shown = lambda value: "-" if value is None else f"{value:.1f}"
-    for r in rows:
+    rows, notes = [], []
+    for run in args.runs:
+        if run in skipped:
+            continue
+        try:
+            r = compare(run, args.data, args.device)
+        except ValueError as error:  # one unreadable run: the others are still scored
+            notes.append(f"not scored: {error}")
+            continue
+        rows.append(r)
+        # each row as soon as it is scored: a run cut by a time limit keeps the rows it finished
         print(
             f"| {r['run']} | {r['kept_epoch']} ({shown(r['val_kept'])}) | {r['last_epoch']} ({shown(r['val_last'])}) "
-            f"| {r['kept']:.1f} | {r['last']:.1f} | {r['last'] - r['kept']:+.1f} |"
+            f"| {r['kept']:.1f} | {r['last']:.1f} | {r['last'] - r['kept']:+.1f} |",
+            flush=True,
         )
+        if r["last_epoch"] != r["epochs_run"]:
+            notes.append(
+                f"note: {r['run']}: its newest checkpoint is of epoch {r['last_epoch']}, of {r['epochs_run']} run"
+            )
+        if abs(r["kept"] - r["recorded"]) > 0.05:
+            notes.append(
+                f"note: {r['run']}: its kept model scores {r['kept']:.1f} % here, {r['recorded']:.1f} % at the end of training"
+            )
+    if notes:
+        print("\n" + "\n".join(notes))
     if len(rows) > 1:
         changes = [r["last"] - r["kept"] for r in rows]
         try:

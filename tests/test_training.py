@@ -4,6 +4,7 @@ real-data run that must beat chance by far on held-out actors."""
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -364,7 +365,7 @@ def test_the_last_epoch_is_kept_when_asked_and_the_card_says_so(trained, fake_ra
     assert (row["last"] == row["kept"]) or default["kept_epoch"] != 3
 
 
-def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path):
+def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path, capsys):
     """`scripts/last_epoch.py` on a run trained without weight averaging (`--ema_decay 0`, as `--recipe paper`):
     the checkpoint holds no EMA, so the script reads the checkpoint's own weights. The run keeps epoch 1 (a rate so
     small that validation ties at every epoch), so the last checkpoint's model is not the one the run saved. The same
@@ -394,6 +395,13 @@ def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path
     )
     wrapped, _, epoch = last_epoch.last_checkpoint_model(out)
     assert epoch == 3 and all((value == state[name]).all() for name, value in wrapped.state_dict().items())
+
+    # the script over two runs, one without checkpoints: that one is named and left out, the other is scored
+    broken = tmp_path / "no-checkpoint"
+    shutil.copytree(out, broken, ignore=shutil.ignore_patterns("checkpoints"))
+    last_epoch.main([str(broken), str(out), "--data", str(fake_ravdess)])
+    printed = capsys.readouterr().out
+    assert f"| {out} | 1 (" in printed and f"not scored: {broken}: no complete checkpoint" in printed
 
 
 def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fake_ravdess, tmp_path):
