@@ -203,13 +203,7 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=520.0, help="seconds for everything, counted from --start")
     parser.add_argument("--start", type=float, default=None, help="epoch seconds the budget counts from (now)")
     parser.add_argument("--max_epochs", type=int, default=200)
-    parser.add_argument(
-        "--probe_epochs",
-        type=int,
-        default=10,
-        help="enough for the runs' epochs to overlap (5 were too few for 14 runs on an H200, 2026-11-28: the first "
-        "run ended its 5th epoch before the last run its 1st)",
-    )
+    parser.add_argument("--probe_epochs", type=int, default=5, help="enough for the runs' epochs to overlap")
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "gpu-recipes")
     parser.add_argument("--work", type=Path, default=REPO / "runs" / "gpu-recipes-runs")

@@ -28,6 +28,6 @@ read -r -a runs <<<"${RUNS:-}"
 read -r -a extra <<<"${EXTRA_ARGS:-}"
 # default: the eager reference path (dynamic shapes) without torch.compile, no compile time to spend twice
 "$PYTHON" scripts/gpu_recipes.py --start "$start" --budget "${BUDGET:-520}" --max_epochs "${MAX_EPOCHS:-200}" --device "${DEVICE:-cuda}" \
-    --probe_epochs "${PROBE_EPOCHS:-10}" \
+    --probe_epochs "${PROBE_EPOCHS:-5}" \
     --out "$OUT" ${runs[@]+--runs "${runs[@]}"} --training_path "${TRAINING_PATH:-eager}" --torch_compile "${TORCH_COMPILE:-no}" \
     "${extra[@]}"

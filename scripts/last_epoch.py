@@ -8,8 +8,9 @@ the same run.
 
 Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkpoints/epoch-*`). Prints a
 row per run as soon as it is scored, so a call cut by a time limit keeps the rows it finished (on the GPU machine
-of 2026-11-28 two processes side by side scored 3 runs each in 100 s: the test part is decoded for each model);
-names and skips a run it cannot read; with several runs, the mean change and a paired t-test. Measured 2026-11-27
+of 2026-11-28 two processes side by side scored about 3 runs each in 100 s: the test part is decoded for each
+model); a run it cannot read or score is named on stderr and left out; with several runs, the mean change and a
+paired t-test. Measured 2026-11-27
 on the finished 30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, section of session 16.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -100,8 +102,8 @@ def main(argv=None) -> None:
             continue
         try:
             r = compare(run, args.data, args.device)
-        except ValueError as error:  # one unreadable run: the others are still scored
-            notes.append(f"not scored: {error}")
+        except (ValueError, OSError, KeyError, RuntimeError) as error:  # one unreadable run: the others are scored
+            print(f"not scored: {run}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
             continue
         rows.append(r)
         # each row as soon as it is scored: a run cut by a time limit keeps the rows it finished

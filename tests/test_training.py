@@ -365,7 +365,7 @@ def test_the_last_epoch_is_kept_when_asked_and_the_card_says_so(trained, fake_ra
     assert (row["last"] == row["kept"]) or default["kept_epoch"] != 3
 
 
-def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path, capsys):
+def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path, capsys, monkeypatch):
     """`scripts/last_epoch.py` on a run trained without weight averaging (`--ema_decay 0`, as `--recipe paper`):
     the checkpoint holds no EMA, so the script reads the checkpoint's own weights. The run keeps epoch 1 (a rate so
     small that validation ties at every epoch), so the last checkpoint's model is not the one the run saved. The same
@@ -399,9 +399,25 @@ def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path
     # the script over two runs, one without checkpoints: that one is named and left out, the other is scored
     broken = tmp_path / "no-checkpoint"
     shutil.copytree(out, broken, ignore=shutil.ignore_patterns("checkpoints"))
+    capsys.readouterr()
     last_epoch.main([str(broken), str(out), "--data", str(fake_ravdess)])
-    printed = capsys.readouterr().out
-    assert f"| {out} | 1 (" in printed and f"not scored: {broken}: no complete checkpoint" in printed
+    printed = capsys.readouterr()
+    row = [line for line in printed.out.splitlines() if line.startswith(f"| {out} | ")]
+    assert len(row) == 1 and " | 1 (" in row[0] and " | 3 (" in row[0] and str(broken) not in printed.out
+    assert f"not scored: {broken}: ValueError: {broken}: no complete checkpoint" in printed.err
+
+    # a call cut short (a time limit) while scoring its second run keeps the row of the first
+    scored = last_epoch.compare
+
+    def cut_after_one(run, *args):
+        if Path(run) == broken:
+            raise KeyboardInterrupt  # stands in for a time limit (flush=True gets each row out before it)
+        return scored(run, *args)
+
+    monkeypatch.setattr(last_epoch, "compare", cut_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        last_epoch.main([str(out), str(broken), "--data", str(fake_ravdess)])
+    assert f"| {out} | 1 (" in capsys.readouterr().out
 
 
 def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fake_ravdess, tmp_path):
