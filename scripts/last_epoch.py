@@ -9,8 +9,8 @@ the same run.
 Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkpoints/epoch-*`). Prints a
 row per run as soon as it is scored, so a call cut by a time limit keeps the rows it finished (on the GPU machine
 of 2026-11-28 two processes side by side scored about 3 runs each in 100 s: the test part is decoded for each
-model); a run it cannot read or score is named on stderr and left out; with several runs, the mean change and a
-paired t-test. Measured 2026-11-27
+model); a finished run whose files or checkpoint it cannot read is named on stderr and left out; with several runs,
+the mean change and a paired t-test. Measured 2026-11-27
 on the finished 30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, section of session 16.
 """
 

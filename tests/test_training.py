@@ -411,7 +411,7 @@ def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path
 
     def cut_after_one(run, *args):
         if Path(run) == broken:
-            raise KeyboardInterrupt  # stands in for a time limit (flush=True gets each row out before it)
+            raise KeyboardInterrupt  # stands in for a time limit: the rows scored before it are printed already
         return scored(run, *args)
 
     monkeypatch.setattr(last_epoch, "compare", cut_after_one)
