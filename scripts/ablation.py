@@ -9,7 +9,8 @@ Runs live in `--out/<split>-m<architecture>-e<epochs>/<variant>-s<seed>[-f<fold>
 that trains for a share of it: `EPOCH_SHARE`); finished runs are skipped and
 interrupted ones resumed, so the script can be stopped and started again (a CPU session at a time).
 `--table FILE` also writes the markdown tables; `--per_class` adds each variant's per-emotion test scores
-(the paper's Table 3, mean ± std over runs).
+(the paper's Table 3, mean ± std over runs) and its confusion matrix summed over runs (over the 6 folds of
+one seed: every recording once).
 """
 
 from __future__ import annotations
@@ -205,6 +206,24 @@ def runs_table(results: dict[str, dict[tuple, dict]]) -> str:
     return "\n".join(lines)
 
 
+def summed_confusion(runs: list[dict]) -> str:
+    """The runs' test confusion matrices summed (rows: the true emotion, counts), with each emotion's recall:
+    over the folds of one seed every recording is counted once, so this is the whole corpus held out."""
+    labels = runs[0]["labels"]
+    if any(m["labels"] != labels for m in runs):
+        raise ValueError("the runs name their classes differently: their confusion matrices cannot be summed")
+    matrices = [m["test"]["confusion_matrix"] for m in runs]
+    total = [[sum(matrix[i][j] for matrix in matrices) for j in range(len(labels))] for i in range(len(labels))]
+    lines = [
+        "| true \\ predicted | " + " | ".join(labels) + " | recall % |",
+        "|---|" + "---:|" * (len(labels) + 1),
+    ]
+    for name, row in zip(labels, total):
+        recall = 100 * row[labels.index(name)] / sum(row) if sum(row) else float("nan")
+        lines.append(f"| {name} | " + " | ".join(map(str, row)) + f" | {recall:.1f} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--architecture", "--model", type=int, choices=(1, 2), default=2)
@@ -218,7 +237,7 @@ def main() -> int:
     parser.add_argument(
         "--per_class",
         action="store_true",
-        help="also the per-emotion test scores of each variant (mean ± std over runs)",
+        help="also the per-emotion test scores of each variant (mean ± std over runs) and its confusion summed over runs",
     )
     args, extra = parser.parse_known_args()
     if args.epochs < 1:
@@ -235,7 +254,12 @@ def main() -> int:
         from reproduce_paper import per_class  # scripts/ is on the path of a script run from it
 
         text += "".join(
-            f"\n\n{name}:\n\n" + "\n".join(per_class(list(runs.values()))[1]) for name, runs in results.items() if runs
+            f"\n\n{name}:\n\n"
+            + "\n".join(per_class(list(runs.values()))[1])
+            + f"\n\nconfusion summed over its {len(runs)} runs:\n\n"
+            + summed_confusion(list(runs.values()))
+            for name, runs in results.items()
+            if runs
         )
     print(text)
     if args.table:

@@ -9,7 +9,8 @@ the same run.
 Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkpoints/epoch-*`). Prints a
 row per run as soon as it is scored, so a call cut by a time limit keeps the rows it finished (on the GPU machine
 of 2026-11-28 two processes side by side scored about 3 runs each in 100 s: the test part is decoded for each
-model); a finished run whose files or checkpoint it cannot read is named on stderr and left out; with several runs,
+model); a folder without metrics.json, or a finished run whose files or checkpoint it cannot read, is named on
+stderr and left out, so stdout holds only the table and its summary; with several runs,
 the mean change and a paired t-test. Measured 2026-11-27
 on the finished 30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, section of session 16.
 """
@@ -91,8 +92,8 @@ def main(argv=None) -> None:
     parser.add_argument("--device", default="cpu", help="where to score (cuda on a GPU machine)")
     args = parser.parse_args(argv)
     skipped = [run for run in args.runs if not (run / "metrics.json").exists()]
-    if skipped:  # a glob over a runs folder also matches its logs and tables
-        print(f"not a finished run (no metrics.json), skipped: {', '.join(map(str, skipped))}")
+    if skipped:  # a glob over a runs folder also matches its logs and tables; stdout stays the table
+        print(f"not a finished run (no metrics.json), skipped: {', '.join(map(str, skipped))}", file=sys.stderr)
     print("| run | kept epoch (val. %) | last epoch (val. %) | test %, kept | test %, last | change |")
     print("|---|---|---|---:|---:|---:|", flush=True)
     shown = lambda value: "-" if value is None else f"{value:.1f}"

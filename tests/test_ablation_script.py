@@ -102,3 +102,14 @@ def test_table_pairs_runs_by_seed_and_fold():
         warnings.simplefilter("error")
         assert math.isnan(ablation.paired_p([1.0, 1.0, 1.0]))  # differences that do not vary
         assert math.isnan(ablation.paired_p([1.0]))  # one pair
+
+
+def test_confusion_is_summed_over_runs_with_each_emotions_recall():
+    """`--per_class`: the folds' confusion matrices add up to the corpus held out once; recall reads each row."""
+    fold = lambda matrix: {"labels": ["calm", "sad"], "test": {"confusion_matrix": matrix}}
+    text = ablation.summed_confusion([fold([[3, 1], [0, 4]]), fold([[2, 2], [1, 1]])])
+    lines = text.splitlines()
+    assert lines[0] == "| true \\ predicted | calm | sad | recall % |"
+    assert lines[2:] == ["| calm | 5 | 3 | 62.5 |", "| sad | 1 | 5 | 83.3 |"]
+    with pytest.raises(ValueError, match="name their classes differently"):
+        ablation.summed_confusion([fold([[1, 0], [0, 1]]), {**fold([[1, 0], [0, 1]]), "labels": ["sad", "calm"]}])

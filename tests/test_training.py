@@ -396,12 +396,17 @@ def test_the_last_epoch_script_reads_a_run_without_an_ema(fake_ravdess, tmp_path
     wrapped, _, epoch = last_epoch.last_checkpoint_model(out)
     assert epoch == 3 and all((value == state[name]).all() for name, value in wrapped.state_dict().items())
 
-    # the script over two runs, one without checkpoints: that one is named and left out, the other is scored
+    # the script over two runs, one without checkpoints, and a folder that is no run (a glob also matches logs):
+    # those are named on stderr and left out, the other is scored, and stdout starts with the table
     broken = tmp_path / "no-checkpoint"
     shutil.copytree(out, broken, ignore=shutil.ignore_patterns("checkpoints"))
+    not_a_run = tmp_path / "logs"
+    not_a_run.mkdir()
     capsys.readouterr()
-    last_epoch.main([str(broken), str(out), "--data", str(fake_ravdess)])
+    last_epoch.main([str(broken), str(not_a_run), str(out), "--data", str(fake_ravdess)])
     printed = capsys.readouterr()
+    assert printed.out.startswith("| run | kept epoch") and str(not_a_run) not in printed.out
+    assert f"not a finished run (no metrics.json), skipped: {not_a_run}" in printed.err
     row = [line for line in printed.out.splitlines() if line.startswith(f"| {out} | ")]
     assert len(row) == 1 and " | 1 (" in row[0] and " | 3 (" in row[0] and str(broken) not in printed.out
     assert f"not scored: {broken}: ValueError: {broken}: no complete checkpoint" in printed.err
