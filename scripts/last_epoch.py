@@ -52,8 +52,9 @@ def last_checkpoint_model(run: Path):
     return model.eval(), extractor, json.loads((checkpoint / STATE_FILE).read_text())["epoch"]
 
 
-def compare(run: Path, data: str | None, device: str = "cpu") -> dict:
-    """Test accuracy of the kept model and of the last checkpoint's, on the run's own test part."""
+def test_part(run: Path, data: str | None):
+    """(corpus dataset, test rows) of a finished run: its split made again from its training_args.json, checked
+    against the test ids its metrics.json lists."""
     arguments = json.loads((run / "training_args.json").read_text())
     metrics = json.loads((run / "metrics.json").read_text())
     known = {f.name for f in fields(DataArguments)}
@@ -64,10 +65,17 @@ def compare(run: Path, data: str | None, device: str = "cpu") -> dict:
     listed = metrics["test"].get("ids")
     if listed is not None and sorted(listed) != sorted(ids[r] for r in split.test):
         raise ValueError(f"{run}: the split made again is not the run's test part (another corpus? pass --data)")
+    return dataset, list(split.test)
+
+
+def compare(run: Path, data: str | None, device: str = "cpu") -> dict:
+    """Test accuracy of the kept model and of the last checkpoint's, on the run's own test part."""
+    metrics = json.loads((run / "metrics.json").read_text())
+    dataset, rows = test_part(run, data)
     kept_model, kept_extractor = load_model(run)
     last_model, last_extractor, last_epoch = last_checkpoint_model(run)
     score = lambda model, extractor: (
-        100 * evaluate_model(model, extractor, dataset, list(split.test), device=device, classes="all")["accuracy"]
+        100 * evaluate_model(model, extractor, dataset, rows, device=device, classes="all")["accuracy"]
     )
     history = [h.get("val_accuracy") for h in metrics["history"]]
     kept_epoch = metrics.get("kept_epoch", metrics["best_epoch"])

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from safetensors.torch import load_file, save_file
 
@@ -583,3 +584,29 @@ def test_a_resume_is_compared_with_the_run_it_continues(tmp_path):
     (checkpoint / STATE_FILE).write_text(json.dumps({"epoch": 1}))  # written before runs kept their options
     check_resumed_run(tmp_path, refused["--epochs 80 (the run: 40)"])
     check_resumed_run(tmp_path / "none", run)  # nothing to resume: starts from epoch 0
+
+
+def test_the_ensemble_script_averages_runs_on_the_same_test_part(trained, fake_ravdess, tmp_path, capsys, monkeypatch):
+    """`scripts/ensemble.py`: Model 2 and a Model 1 trained on the same actors form one group; each scores through the
+    inference path what its training recorded (else a note on stderr), and the group's row is the accuracy of their
+    mean probabilities."""
+    model1 = tmp_path / "model1"
+    result = run_cli(["train", "--output_dir", str(model1), "--architecture", "1", "--data", str(fake_ravdess), *FAST])
+    assert result.returncode == 0, result.stderr[-3000:]
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))  # the script imports its sibling last_epoch.py
+    spec = importlib.util.spec_from_file_location("ensemble", REPO / "scripts" / "ensemble.py")
+    ensemble = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ensemble)
+    (ids2, labels2, p2), (ids1, labels1, p1) = (ensemble.probabilities(r, str(fake_ravdess)) for r in (trained, model1))
+    assert ids1 == ids2 and (labels1 == labels2).all() and p1.shape == p2.shape == (32, 8)
+    assert np.allclose(p1.sum(1), 1.0, atol=1e-5) and not np.allclose(p1, p2)
+    for run, p in ((trained, p2), (model1, p1)):  # the inference path scores what training recorded
+        recorded = json.loads((run / "metrics.json").read_text())["test"]["accuracy"]
+        assert (p.argmax(1) == labels1).mean() == pytest.approx(recorded)
+    averaged = 100 * ((p1 + p2).argmax(1) == labels1).mean()
+    capsys.readouterr()
+    ensemble.main([str(trained), str(model1), "--data", str(fake_ravdess)])
+    printed = capsys.readouterr()
+    rows = [line for line in printed.out.splitlines() if line.startswith("| 32 recordings of actors 1 |")]
+    assert len(rows) == 1 and "model2 " in rows[0] and "model1 " in rows[0]
+    assert f"| {averaged:.1f} |" in rows[0] and "note:" not in printed.err
