@@ -10,7 +10,7 @@ that trains for a share of it: `EPOCH_SHARE`); finished runs are skipped and
 interrupted ones resumed, so the script can be stopped and started again (a CPU session at a time).
 `--table FILE` also writes the markdown tables; `--per_class` adds each variant's per-emotion test scores
 (the paper's Table 3, mean ± std over runs) and its confusion matrix summed over runs (over the 6 folds of
-one seed: every recording once).
+one seed: every recording once) with each emotion's pooled recall.
 """
 
 from __future__ import annotations
@@ -207,19 +207,21 @@ def runs_table(results: dict[str, dict[tuple, dict]]) -> str:
 
 
 def summed_confusion(runs: list[dict]) -> str:
-    """The runs' test confusion matrices summed (rows: the true emotion, counts), with each emotion's recall:
-    over the folds of one seed every recording is counted once, so this is the whole corpus held out."""
+    """The runs' test confusion matrices summed (rows: the true emotion, counts), with each emotion's recall
+    pooled over them: over the 6 folds of one seed, every recording of the corpus once."""
     labels = runs[0]["labels"]
     if any(m["labels"] != labels for m in runs):
         raise ValueError("the runs name their classes differently: their confusion matrices cannot be summed")
     matrices = [m["test"]["confusion_matrix"] for m in runs]
     total = [[sum(matrix[i][j] for matrix in matrices) for j in range(len(labels))] for i in range(len(labels))]
     lines = [
-        "| true \\ predicted | " + " | ".join(labels) + " | recall % |",
+        f"{sum(map(sum, total))} test recordings counted over {len(runs)} runs:",
+        "",
+        "| true \\ predicted | " + " | ".join(labels) + " | pooled recall % |",
         "|---|" + "---:|" * (len(labels) + 1),
     ]
-    for name, row in zip(labels, total):
-        recall = 100 * row[labels.index(name)] / sum(row) if sum(row) else float("nan")
+    for i, (name, row) in enumerate(zip(labels, total)):
+        recall = 100 * row[i] / sum(row) if sum(row) else float("nan")
         lines.append(f"| {name} | " + " | ".join(map(str, row)) + f" | {recall:.1f} |")
     return "\n".join(lines)
 
@@ -253,14 +255,14 @@ def main() -> int:
     if args.per_class:
         from reproduce_paper import per_class  # scripts/ is on the path of a script run from it
 
-        text += "".join(
-            f"\n\n{name}:\n\n"
-            + "\n".join(per_class(list(runs.values()))[1])
-            + f"\n\nconfusion summed over its {len(runs)} runs:\n\n"
-            + summed_confusion(list(runs.values()))
-            for name, runs in results.items()
-            if runs
-        )
+        for name, by_run in results.items():
+            if not by_run:
+                continue
+            try:  # one variant whose runs cannot be summed keeps the others' tables
+                confusion = summed_confusion(list(by_run.values()))
+            except ValueError as error:
+                confusion = f"(no summed confusion: {error})"
+            text += f"\n\n{name}:\n\n" + "\n".join(per_class(list(by_run.values()))[1]) + "\n\n" + confusion
     print(text)
     if args.table:
         Path(args.table).write_text(text + "\n")

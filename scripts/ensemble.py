@@ -3,12 +3,13 @@ model trained on the same recordings add to the first? (Model 1 and Model 2 of a
 
     python scripts/ensemble.py RUN_DIR [RUN_DIR ...] [--data RAVDESS]
 
-Each RUN_DIR is a finished `ser-hf train` output folder. Runs whose test parts are the same recordings (the same
-fold) form a group; each group prints a row: each run's test accuracy and the accuracy of the mean of their
-probabilities. Every recording is scored through `ser_hf.inference.predict_files`, the path a user's file takes;
-a run whose score there differs from the one its training wrote is flagged. With several groups, the mean change
-against each group's best and mean member, with a paired t-test. A script of the exploration of session 22
-(reports/actor-kfold.md).
+Each RUN_DIR is a finished `ser-hf train` output folder. Runs whose metrics.json list the same test recordings (the
+same fold) form a group, scored group by group; each prints a row as soon as it is scored: each run's test accuracy
+and the accuracy of the mean of their probabilities. Every recording is scored through
+`ser_hf.inference.predict_files`, the path a user's file takes; a run whose score there differs from the one its
+training wrote gets a note. A folder without metrics.json, or a run that cannot be scored, is named on stderr and
+left out. With several groups, the mean change against each group's best and mean member, with a paired t-test.
+Measured on the 6 folds: reports/actor-kfold.md, section of session 22.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from last_epoch import test_part  # scripts/ is on the path of a script run from it
+from ablation import paired_p  # scripts/ is on the path of a script run from it
+from last_epoch import test_part
 
 from ser_hf.inference import load_model, predict_files
 
@@ -31,15 +33,49 @@ def probabilities(run: Path, data: str | None) -> tuple[list[str], np.ndarray, n
     dataset, rows = test_part(run, data)
     names = dataset.features["label"].names
     model, extractor = load_model(run)
-    order = [model.config.label2id[name] for name in names]  # the model's columns in the corpus's label order
+    missing = sorted(set(names) - set(model.config.id2label.values()))
+    if missing:
+        raise ValueError(f"{run}: the model has no class {missing} of the corpus")
     audio = dataset.select(rows).select_columns(["audio", "id", "label"])
-    paths = [a["path"] for a in audio["audio"]]
+    paths = [a.get("path") for a in audio["audio"]]
+    if not all(path and Path(path).is_file() for path in paths):
+        raise ValueError(f"{run}: the corpus holds no audio files to score (pass --data with a RAVDESS folder)")
     predictions = predict_files(model, extractor, paths)
     failed = [p.error for p in predictions if p.error]
     if failed:
         raise ValueError(f"{run}: {len(failed)} test recordings could not be scored; the first: {failed[0]}")
-    scores = np.array([[p.scores[model.config.id2label[i]] for i in order] for p in predictions])
+    scores = np.array([[p.scores[name] for name in names] for p in predictions])
     return list(audio["id"]), np.array(audio["label"]), scores
+
+
+def group_scores(labels: np.ndarray, members: list[np.ndarray]) -> tuple[list[float], float]:
+    """Test accuracy % of each member's probabilities (rows aligned with `labels`) and of their mean."""
+    alone = [100 * float((scores.argmax(1) == labels).mean()) for scores in members]
+    return alone, 100 * float((np.mean(members, axis=0).argmax(1) == labels).mean())
+
+
+def score_group(runs: list[Path], data: str | None) -> tuple[list[Path], list[float], float, list[str]]:
+    """(runs scored, their accuracies, the accuracy of their mean probabilities, notes) of runs on one test part;
+    a run that cannot be scored is named on stderr and left out."""
+    scored, labels, members, notes = [], None, [], []
+    for run in runs:
+        try:
+            ids, run_labels, scores = probabilities(run, data)
+        except (ValueError, OSError, KeyError, RuntimeError) as error:
+            print(f"not scored: {run}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            continue
+        order = np.argsort(ids)  # the same recordings in the same order in every member
+        scored.append(run)
+        labels = run_labels[order] if labels is None else labels
+        members.append(scores[order])
+    if not scored:
+        return [], [], float("nan"), []
+    alone, averaged = group_scores(labels, members)
+    for run, score in zip(scored, alone):
+        recorded = 100 * json.loads((run / "metrics.json").read_text())["test"]["accuracy"]
+        if abs(score - recorded) > 0.05:
+            notes.append(f"note: {run}: scores {score:.1f} % here, {recorded:.1f} % at the end of training")
+    return scored, alone, averaged, notes
 
 
 def main(argv=None) -> None:
@@ -47,43 +83,45 @@ def main(argv=None) -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--data", default=None, help="the corpus (default: the run's --data, or $SER_HF_RAVDESS_DIR)")
     args = parser.parse_args(argv)
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple, list[Path]] = {}
+    actors: dict[tuple, list] = {}
+    seen = set()
     for run in args.runs:
-        ids, labels, scores = probabilities(run, args.data)
-        by_id = sorted(range(len(ids)), key=ids.__getitem__)  # the same recordings in the same order in a group
+        if not (run / "metrics.json").exists():  # a glob over a runs folder also matches its logs and tables
+            print(f"not a finished run (no metrics.json), skipped: {run}", file=sys.stderr)
+            continue
+        if run.resolve() in seen:
+            continue
+        seen.add(run.resolve())
         metrics = json.loads((run / "metrics.json").read_text())
-        recorded, actors = 100 * metrics["test"]["accuracy"], metrics.get("test_actors")
-        groups.setdefault(tuple(sorted(ids)), []).append((run, labels[by_id], scores[by_id], recorded, actors))
+        key = tuple(sorted(metrics["test"].get("ids") or [str(run)]))  # runs without the list: a group each
+        groups.setdefault(key, []).append(run)
+        actors.setdefault(key, metrics.get("test_actors"))
     print("| test part | runs: test accuracy % | mean of their probabilities % | change vs best / mean member |")
     print("|---|---|---:|---:|", flush=True)
-    changes_best, changes_mean = [], []
-    for ids, members in groups.items():
-        labels = members[0][1]
-        alone = [100 * float((scores.argmax(1) == labels).mean()) for _, _, scores, _, _ in members]
-        averaged = 100 * float((np.mean([m[2] for m in members], axis=0).argmax(1) == labels).mean())
-        for (run, _, _, recorded, _), score in zip(members, alone):
-            if abs(score - recorded) > 0.05:
-                print(
-                    f"note: {run} scores {score:.1f} % here, {recorded:.1f} % at the end of training", file=sys.stderr
-                )
-        each = " / ".join(f"{run.name} {score:.1f}" for (run, *_), score in zip(members, alone))
+    changes_best, changes_mean, notes = [], [], []
+    for key, runs in groups.items():
+        scored, alone, averaged, group_notes = score_group(runs, args.data)
+        if not scored:
+            continue
+        notes += group_notes
+        part = f"{len(key)} recordings" + (f" of actors {', '.join(map(str, actors[key]))}" if actors[key] else "")
+        each = " / ".join(f"{run} {score:.1f}" for run, score in zip(scored, alone))
         best, mean = max(alone), statistics.mean(alone)
-        actors = members[0][4]
-        part = f"{len(ids)} recordings" + (f" of actors {', '.join(map(str, actors))}" if actors else "")
-        change = f"{averaged - best:+.1f} / {averaged - mean:+.1f}" if len(members) > 1 else "- (one run)"
+        change = f"{averaged - best:+.1f} / {averaged - mean:+.1f}" if len(scored) > 1 else "- (one run)"
         print(f"| {part} | {each} | {averaged:.1f} | {change} |", flush=True)
-        if len(members) > 1:
+        if len(scored) > 1:
             changes_best.append(averaged - best)
             changes_mean.append(averaged - mean)
+    if notes:
+        print("\n" + "\n".join(notes))
     if len(changes_best) > 1:
-        from scipy.stats import ttest_1samp  # a dependency of the `bench` extra
-
         for name, changes in (("best", changes_best), ("mean", changes_mean)):
-            p = ttest_1samp(changes, 0.0).pvalue if statistics.pstdev(changes) else float("nan")
             print(
                 f"\n{len(changes)} groups: the averaged probabilities {statistics.mean(changes):+.2f} points against the"
                 f" {name} member (higher / equal / lower: {sum(c > 0 for c in changes)} / "
-                f"{sum(c == 0 for c in changes)} / {sum(c < 0 for c in changes)}; paired t-test p = {p:.3f})"
+                f"{sum(c == 0 for c in changes)} / {sum(c < 0 for c in changes)}; paired t-test p = "
+                f"{paired_p(changes):.3f})"
             )
 
 

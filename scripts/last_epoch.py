@@ -10,7 +10,7 @@ Each RUN_DIR is a `ser-hf train` output folder with its last checkpoint (`checkp
 row per run as soon as it is scored, so a call cut by a time limit keeps the rows it finished (on the GPU machine
 of 2026-11-28 two processes side by side scored about 3 runs each in 100 s: the test part is decoded for each
 model); a folder without metrics.json, or a finished run whose files or checkpoint it cannot read, is named on
-stderr and left out, so stdout holds only the table and its summary; with several runs,
+stderr and left out, so stdout holds only the table, its notes and its summary; with several runs,
 the mean change and a paired t-test. Measured 2026-11-27
 on the finished 30-40 epoch CPU runs of `runs/ablation`: reports/recipe-ablation.md, section of session 16.
 """
@@ -54,7 +54,7 @@ def last_checkpoint_model(run: Path):
 
 def test_part(run: Path, data: str | None):
     """(corpus dataset, test rows) of a finished run: its split made again from its training_args.json, checked
-    against the test ids its metrics.json lists."""
+    against the test ids its metrics.json lists when it lists them."""
     arguments = json.loads((run / "training_args.json").read_text())
     metrics = json.loads((run / "metrics.json").read_text())
     known = {f.name for f in fields(DataArguments)}

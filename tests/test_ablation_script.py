@@ -109,7 +109,8 @@ def test_confusion_is_summed_over_runs_with_each_emotions_recall():
     fold = lambda matrix: {"labels": ["calm", "sad"], "test": {"confusion_matrix": matrix}}
     text = ablation.summed_confusion([fold([[3, 1], [0, 4]]), fold([[2, 2], [1, 1]])])
     lines = text.splitlines()
-    assert lines[0] == "| true \\ predicted | calm | sad | recall % |"
-    assert lines[2:] == ["| calm | 5 | 3 | 62.5 |", "| sad | 1 | 5 | 83.3 |"]
+    assert lines[0] == "14 test recordings counted over 2 runs:"
+    assert lines[2] == "| true \\ predicted | calm | sad | pooled recall % |"
+    assert lines[4:] == ["| calm | 5 | 3 | 62.5 |", "| sad | 1 | 5 | 83.3 |"]
     with pytest.raises(ValueError, match="name their classes differently"):
         ablation.summed_confusion([fold([[1, 0], [0, 1]]), {**fold([[1, 0], [0, 1]]), "labels": ["sad", "calm"]}])

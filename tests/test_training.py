@@ -586,27 +586,78 @@ def test_a_resume_is_compared_with_the_run_it_continues(tmp_path):
     check_resumed_run(tmp_path / "none", run)  # nothing to resume: starts from epoch 0
 
 
+def ensemble_script(monkeypatch):
+    """`scripts/ensemble.py` as a module; it imports its siblings, as when run from scripts/."""
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    spec = importlib.util.spec_from_file_location("ensemble", REPO / "scripts" / "ensemble.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_ensemble_scores_the_mean_of_the_probabilities(monkeypatch):
+    """Averaging can be right where every member is wrong: the mean of the probabilities, not of the accuracies."""
+    ensemble = ensemble_script(monkeypatch)
+    labels = np.array([0, 1])
+    a = np.array([[0.6, 0.4], [0.55, 0.45]])  # right, wrong
+    b = np.array([[0.45, 0.55], [0.0, 1.0]])  # wrong, right
+    assert ensemble.group_scores(labels, [a, b]) == ([50.0, 50.0], 100.0)
+    assert ensemble.group_scores(labels, [a]) == ([50.0], 50.0)
+
+
 def test_the_ensemble_script_averages_runs_on_the_same_test_part(trained, fake_ravdess, tmp_path, capsys, monkeypatch):
     """`scripts/ensemble.py`: Model 2 and a Model 1 trained on the same actors form one group; each scores through the
-    inference path what its training recorded (else a note on stderr), and the group's row is the accuracy of their
-    mean probabilities."""
+    inference path what its training recorded (else a note), a model whose classes come in another order scores the
+    same, rows given in another order are aligned by id, and a folder that is no run or a run that cannot be loaded
+    is named on stderr while the others are scored."""
     model1 = tmp_path / "model1"
     result = run_cli(["train", "--output_dir", str(model1), "--architecture", "1", "--data", str(fake_ravdess), *FAST])
     assert result.returncode == 0, result.stderr[-3000:]
-    monkeypatch.syspath_prepend(str(REPO / "scripts"))  # the script imports its sibling last_epoch.py
-    spec = importlib.util.spec_from_file_location("ensemble", REPO / "scripts" / "ensemble.py")
-    ensemble = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ensemble)
-    (ids2, labels2, p2), (ids1, labels1, p1) = (ensemble.probabilities(r, str(fake_ravdess)) for r in (trained, model1))
+    ensemble = ensemble_script(monkeypatch)
+    data = str(fake_ravdess)
+    (ids2, labels2, p2), (ids1, labels1, p1) = (ensemble.probabilities(r, data) for r in (trained, model1))
     assert ids1 == ids2 and (labels1 == labels2).all() and p1.shape == p2.shape == (32, 8)
     assert np.allclose(p1.sum(1), 1.0, atol=1e-5) and not np.allclose(p1, p2)
     for run, p in ((trained, p2), (model1, p1)):  # the inference path scores what training recorded
         recorded = json.loads((run / "metrics.json").read_text())["test"]["accuracy"]
         assert (p.argmax(1) == labels1).mean() == pytest.approx(recorded)
-    averaged = 100 * ((p1 + p2).argmax(1) == labels1).mean()
+
+    # the same model with its classes in reverse order (config and output layer): the same probabilities by name
+    reversed_run = tmp_path / "model1-reversed"
+    shutil.copytree(model1, reversed_run, ignore=shutil.ignore_patterns("checkpoints"))
+    config = json.loads((reversed_run / "config.json").read_text())
+    names = [config["id2label"][str(i)] for i in range(8)][::-1]
+    config["id2label"] = {str(i): name for i, name in enumerate(names)}
+    config["label2id"] = {name: i for i, name in enumerate(names)}
+    (reversed_run / "config.json").write_text(json.dumps(config))
+    state = weights(reversed_run)
+    output_layer = [name for name, value in state.items() if name.startswith("classifier.") and value.shape[0] == 8]
+    assert len(output_layer) == 2  # its weight and bias
+    save_file(
+        {k: v.flip(0).contiguous() if k in output_layer else v for k, v in state.items()},
+        str(reversed_run / "model.safetensors"),
+    )
+    assert np.allclose(ensemble.probabilities(reversed_run, data)[2], p1, atol=1e-6)
+
+    # the group's row: the accuracy of the mean probabilities, with one member's rows handed over in reverse order
+    real = ensemble.probabilities
+
+    def reversed_rows(run, data):
+        ids, labels, scores = real(run, data)
+        return (ids[::-1], labels[::-1], scores[::-1]) if run == model1 else (ids, labels, scores)
+
+    monkeypatch.setattr(ensemble, "probabilities", reversed_rows)
+    order = np.argsort(ids1)
+    averaged = 100 * ((p1 + p2)[order].argmax(1) == labels1[order]).mean()
+    broken = tmp_path / "no-weights"
+    shutil.copytree(model1, broken, ignore=shutil.ignore_patterns("checkpoints", "model.safetensors"))
+    not_a_run = tmp_path / "logs"
+    not_a_run.mkdir()
     capsys.readouterr()
-    ensemble.main([str(trained), str(model1), "--data", str(fake_ravdess)])
+    ensemble.main([str(trained), str(not_a_run), str(broken), str(model1), "--data", data])
     printed = capsys.readouterr()
     rows = [line for line in printed.out.splitlines() if line.startswith("| 32 recordings of actors 1 |")]
-    assert len(rows) == 1 and "model2 " in rows[0] and "model1 " in rows[0]
-    assert f"| {averaged:.1f} |" in rows[0] and "note:" not in printed.err
+    assert len(rows) == 1 and f"{trained} " in rows[0] and f"{model1} " in rows[0] and str(broken) not in rows[0]
+    assert f"| {averaged:.1f} |" in rows[0] and "note:" not in printed.out
+    assert f"not a finished run (no metrics.json), skipped: {not_a_run}" in printed.err
+    assert f"not scored: {broken}: " in printed.err
