@@ -25,6 +25,7 @@ from ablation import paired_p  # scripts/ is on the path of a script run from it
 from last_epoch import test_part
 
 from ser_hf.inference import load_model, predict_files
+from ser_hf.metrics import compute_metrics
 
 
 def probabilities(run: Path, data: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -49,14 +50,18 @@ def probabilities(run: Path, data: str | None) -> tuple[list[str], np.ndarray, n
 
 
 def group_scores(labels: np.ndarray, members: list[np.ndarray]) -> tuple[list[float], float]:
-    """Test accuracy % of each member's probabilities (rows aligned with `labels`) and of their mean."""
-    alone = [100 * float((scores.argmax(1) == labels).mean()) for scores in members]
-    return alone, 100 * float((np.mean(members, axis=0).argmax(1) == labels).mean())
+    """Test accuracy % of each member's probabilities (rows aligned with `labels`) and of their mean, by the
+    package's metric (the one training reports with)."""
+    accuracy = lambda scores: (
+        100 * compute_metrics(scores.argmax(1).tolist(), labels.tolist(), num_classes=scores.shape[1])["accuracy"]
+    )
+    return [accuracy(scores) for scores in members], accuracy(np.mean(members, axis=0))
 
 
-def score_group(runs: list[Path], data: str | None) -> tuple[list[Path], list[float], float, list[str]]:
-    """(runs scored, their accuracies, the accuracy of their mean probabilities, notes) of runs on one test part;
-    a run that cannot be scored is named on stderr and left out."""
+def score_group(runs: dict[Path, float], data: str | None) -> tuple[list[Path], list[float], float, list[str]]:
+    """(runs scored, their accuracies, the accuracy of their mean probabilities, notes) of runs on one test part,
+    given with the test accuracy % their training recorded; a run that cannot be scored is named on stderr and left
+    out."""
     scored, labels, members, notes = [], None, [], []
     for run in runs:
         try:
@@ -72,9 +77,8 @@ def score_group(runs: list[Path], data: str | None) -> tuple[list[Path], list[fl
         return [], [], float("nan"), []
     alone, averaged = group_scores(labels, members)
     for run, score in zip(scored, alone):
-        recorded = 100 * json.loads((run / "metrics.json").read_text())["test"]["accuracy"]
-        if abs(score - recorded) > 0.05:
-            notes.append(f"note: {run}: scores {score:.1f} % here, {recorded:.1f} % at the end of training")
+        if abs(score - runs[run]) > 0.05:
+            notes.append(f"note: {run}: scores {score:.1f} % here, {runs[run]:.1f} % at the end of training")
     return scored, alone, averaged, notes
 
 
@@ -83,7 +87,7 @@ def main(argv=None) -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--data", default=None, help="the corpus (default: the run's --data, or $SER_HF_RAVDESS_DIR)")
     args = parser.parse_args(argv)
-    groups: dict[tuple, list[Path]] = {}
+    groups: dict[tuple, dict[Path, float]] = {}  # test part -> {run: the test accuracy % its training recorded}
     actors: dict[tuple, list] = {}
     seen = set()
     for run in args.runs:
@@ -95,7 +99,7 @@ def main(argv=None) -> None:
         seen.add(run.resolve())
         metrics = json.loads((run / "metrics.json").read_text())
         key = tuple(sorted(metrics["test"].get("ids") or [str(run)]))  # runs without the list: a group each
-        groups.setdefault(key, []).append(run)
+        groups.setdefault(key, {})[run] = 100 * metrics["test"]["accuracy"]
         actors.setdefault(key, metrics.get("test_actors"))
     print("| test part | runs: test accuracy % | mean of their probabilities % | change vs best / mean member |")
     print("|---|---|---:|---:|", flush=True)
