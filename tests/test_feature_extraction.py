@@ -180,3 +180,24 @@ def test_real_ravdess_clips(extractor, ravdess_files):
     assert torch.isfinite(out["input_values"]).all()
     assert (out["chunk_mask"].sum(1) >= 1).all()
     assert sf.info(str(ravdess_files[0])).samplerate == 16000
+
+
+def test_band_normalisation_removes_a_fixed_spectral_envelope():
+    torch.manual_seed(0)
+    log_mel = torch.randn(2, 64, 300) * 5
+    frames = torch.tensor([300, 200])
+    log_mel[1, :, 200:] = 1e3  # beyond the second clip's frames: padding, which must not count
+    envelope = torch.linspace(-20.0, 20.0, 64)[None, :, None]  # a microphone's or a speaker's tilt
+    band = SerFeatureExtractor(feature_size=64, normalization="band")
+    out, tilted = band._normalize(log_mel, frames), band._normalize(log_mel + envelope, frames)
+    torch.testing.assert_close(out[0], tilted[0])
+    torch.testing.assert_close(out[1, :, :200], tilted[1, :, :200])
+    real = out[1, :, :200]
+    assert real.mean(dim=1).abs().max() < 1e-4  # every band's mean over the clip's frames is zero
+    assert abs(real.std(unbiased=False).item() - 1) < 1e-3
+    utterance = SerFeatureExtractor(feature_size=64)  # keeps the envelope: the two differ
+    assert not torch.allclose(
+        utterance._normalize(log_mel, frames)[0], utterance._normalize(log_mel + envelope, frames)[0]
+    )
+    with pytest.raises(ValueError, match="'band'"):
+        SerFeatureExtractor(normalization="bands")

@@ -141,9 +141,12 @@ class TrainArguments:
         default=0.998, metadata={"help": "evaluate and save an exponential moving average of the weights (0: off)"}
     )
     seed: int = field(default=42)
-    normalization: Literal["utterance", "global"] = field(
+    normalization: Literal["utterance", "band", "global"] = field(
         default="utterance",
-        metadata={"help": "utterance (each clip on its own) | global (training-set statistics stored with the model)"},
+        metadata={
+            "help": "utterance (each clip on its own) | band (each clip's per-band mean removed too) | global "
+            "(training-set statistics stored with the model)"
+        },
     )
     bn_recalibration_samples: int = field(
         default=1024,
@@ -292,7 +295,7 @@ def inherit_from_init_model(model_args: ModelArguments, train_args: TrainArgumen
         setattr(model_args, name, value)
     if "chunk_stride" not in given:
         model_args.chunk_stride = extractor.chunk_stride
-    if "normalization" not in given and extractor.normalization in ("utterance", "global"):
+    if "normalization" not in given and extractor.normalization in ("utterance", "band", "global"):
         train_args.normalization = extractor.normalization
 
 

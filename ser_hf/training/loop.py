@@ -165,7 +165,11 @@ def train(
     accelerator.wait_for_everyone()
     set_seed(args.seed)
 
-    extractor = SerFeatureExtractor(feature_size=model_args.num_mel_bins, chunk_stride=model_args.chunk_stride)
+    extractor = SerFeatureExtractor(
+        feature_size=model_args.num_mel_bins,
+        chunk_stride=model_args.chunk_stride,
+        normalization="band" if args.normalization == "band" else "utterance",
+    )
     dataset, split = load_split(data_args, args.seed)
     ids = list(dataset.select_columns(["id"])["id"])  # read once, indexed per evaluated row
     launch = {
@@ -188,8 +192,8 @@ def train(
     bank = WaveformBank.from_dataset(dataset, device=accelerator.device)
     if args.normalization == "global":
         extractor = global_normalization(extractor, bank, split.train, args.eval_batch_size)
-    elif args.normalization != "utterance":
-        raise TrainingArgumentError(f"--normalization must be utterance or global, got {args.normalization!r}")
+    elif args.normalization not in ("utterance", "band"):
+        raise TrainingArgumentError(f"--normalization must be utterance, band or global, got {args.normalization!r}")
     bank.static_shapes = plan.static_shapes
     bank.headroom = augment.max_stretch  # slowed-down copies fit the static width
     if accelerator.device.type == "cpu":
