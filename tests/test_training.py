@@ -431,18 +431,19 @@ def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fa
     copies outgrow every recording: `test_the_feature_cache_keeps_fixed_items_and_gives_their_features`
     checks the static width on clips long enough to need another chunk; these are not), and with
     `--chunk_stride 32 --num_mel_bins 64`: the static chunk count follows the stride, the CNN takes the
-    band count, and the saved extractor and config keep both, so inference uses the trained grid; and with
+    band count, and the saved extractor and config keep both, so inference uses the trained grid; with
+    `--normalization band`, which the saved extractor applies at inference too; and with
     `--classifier_hidden_size 0` (no dense layer before the output layer), which the fine-tuned model keeps."""
     out = tmp_path / "static"
     command = ["train", "--output_dir", str(out), "--architecture", "2", "--data", str(fake_ravdess), *FAST]
     command += ["--classifier_hidden_size", "0"]
-    grid = ["--chunk_stride", "32", "--num_mel_bins", "64"]
+    grid = ["--chunk_stride", "32", "--num_mel_bins", "64", "--normalization", "band"]
     result = run_cli([*command, "--training_path", "static", "--speed_perturb", "0.3", *grid])
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training_path"] == "static" and metrics["epochs_run"] == 3
     saved = json.loads((out / "preprocessor_config.json").read_text())
-    assert (saved["chunk_stride"], saved["feature_size"]) == (32, 64)
+    assert (saved["chunk_stride"], saved["feature_size"], saved["normalization"]) == (32, 64, "band")
     config = json.loads((out / "config.json").read_text())
     assert (config["num_mel_bins"], config["classifier_hidden_size"]) == (64, 0)
     again = run_cli(["evaluate", "--model", str(out), "--data", str(fake_ravdess), "--test_actors", "1", "--json"])
@@ -466,7 +467,7 @@ def test_static_shapes_train_with_the_default_recipe_and_another_feature_grid(fa
     tuned_config = json.loads((tmp_path / "tuned" / "config.json").read_text())
     assert (tuned_config["num_mel_bins"], tuned_config["classifier_hidden_size"]) == (64, 0)  # the loaded widths
     tuned_grid = json.loads((tmp_path / "tuned" / "preprocessor_config.json").read_text())
-    assert (tuned_grid["chunk_stride"], tuned_grid["feature_size"]) == (32, 64)
+    assert (tuned_grid["chunk_stride"], tuned_grid["feature_size"], tuned_grid["normalization"]) == (32, 64, "band")
     # the best epoch's folder is a complete model too; a typed stride wins (the weights do not fix it)
     best = [*tune[:-1], str(out / "checkpoints" / "best"), "--output_dir", str(tmp_path / "restrided")]
     restrided = run_cli([*best, "--chunk_stride", "64"])
