@@ -39,8 +39,10 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         trim_silence: cut leading and trailing silence before the features (paper: yes).
         trim_top_db: a 25 ms frame is silence when its RMS is more than this many dB below the loudest
             frame. The loudest frame always stays, so trimming never empties a clip.
-        normalization: "utterance" (zero mean, unit variance over each clip), "global" (per-band `mean`
-            and `std` of a training set, stored here) or "none".
+        normalization: "utterance" (zero mean, unit variance over each clip), "band" (each Mel band's
+            mean over the clip removed, then unit variance over the clip: a fixed spectral envelope, such
+            as a microphone's response or a speaker's timbre, drops out), "global" (per-band `mean` and
+            `std` of a training set, stored here) or "none".
         mean, std: per-band statistics for `normalization="global"`.
     """
 
@@ -89,8 +91,8 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
             )
         if win_length > n_fft:
             raise ValueError(f"win_length ({win_length}) must not exceed n_fft ({n_fft})")
-        if normalization not in ("utterance", "global", "none"):
-            raise ValueError(f"normalization must be 'utterance', 'global' or 'none', got {normalization!r}")
+        if normalization not in ("utterance", "band", "global", "none"):
+            raise ValueError(f"normalization must be 'utterance', 'band', 'global' or 'none', got {normalization!r}")
         if normalization == "global" and (
             self.mean is None or self.std is None or len(self.mean) != feature_size or len(self.std) != feature_size
         ):
@@ -248,7 +250,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         positions = torch.arange(waveforms.shape[1], device=device)
         waveforms = waveforms * (positions < lengths[:, None])
         # a clip beyond full scale is brought back to it: its power spectrum would overflow float32 (NaN
-        # features). With utterance normalisation the features do not depend on the level at all.
+        # features). With utterance or band normalisation the features do not depend on the level at all.
         waveforms = waveforms / waveforms.abs().amax(-1, keepdim=True).clamp_min(1.0)
         if self.trim_silence if trim_silence is None else trim_silence:
             waveforms, lengths = self.trim_batch(waveforms, lengths)
@@ -318,7 +320,8 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
         return log_mel, frames
 
     def _normalize(self, log_mel: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
-        """Zero mean, unit variance per clip (over its real frames) or per band with stored statistics."""
+        """Zero mean, unit variance per clip over its real frames ("band": the mean taken per band), or per
+        band with stored statistics."""
         if self.normalization == "none":
             return log_mel
         if self.normalization == "global":
@@ -327,7 +330,10 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
             return (log_mel - mean) / std.clamp_min(1e-5)
         valid = (torch.arange(log_mel.shape[-1], device=log_mel.device) < frames[:, None])[:, None, :]
         count = valid.sum(dim=(1, 2), keepdim=True) * log_mel.shape[1]
-        mean = (log_mel * valid).sum(dim=(1, 2), keepdim=True) / count
+        if self.normalization == "band":  # cepstral mean normalisation in the log-Mel domain
+            mean = (log_mel * valid).sum(dim=2, keepdim=True) / valid.sum(dim=2, keepdim=True)
+        else:
+            mean = (log_mel * valid).sum(dim=(1, 2), keepdim=True) / count
         var = ((log_mel - mean).pow(2) * valid).sum(dim=(1, 2), keepdim=True) / count
         return (log_mel - mean) / var.sqrt().clamp_min(1e-5)
 
