@@ -79,8 +79,9 @@ VARIANTS: dict[str, list[str]] = {
     "ours-batch-16": ["--batch_size", "16"],
     # the two candidates that led on validation (the rate 3e-3; 64 bands at ours's CPU time), together
     "ours-lr-3e-3-mel-64-equal-time": ["--learning_rate", "3e-3", "--num_mel_bins", "64"],
-    # the same, each Mel band's mean over the clip removed (`--normalization band`): a speaker's timbre or a
-    # microphone's response, a fixed spectral envelope, drops out of the features; against the held-out actors
+    # the same, each Mel band's mean over the clip removed (`--normalization band`): a fixed spectral envelope (a
+    # speaker's timbre, a microphone's response; also the equaliser of ours's channel variation, and the clip's
+    # long-term spectral tilt) largely drops out of the features; meant for speaker-independent splits
     "ours-lr-3e-3-mel-64-equal-time-band": [
         "--learning_rate",
         "3e-3",

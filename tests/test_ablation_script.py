@@ -70,6 +70,11 @@ def test_variants_set_what_their_names_say():
     both, _, both_augment, both_train = train_options("ours-lr-3e-3-mel-64-equal-time", 30)
     assert (both.num_mel_bins, both_train.learning_rate, both_train.epochs) == (64, 3e-3, 60)
     assert both_augment == train_options("ours", 30)[2]  # nothing else changed
+    # the same, each Mel band's mean over the clip removed
+    band, _, band_augment, band_train = train_options("ours-lr-3e-3-mel-64-equal-time-band", 30)
+    assert (band.num_mel_bins, band_train.learning_rate, band_train.epochs) == (64, 3e-3, 60)
+    assert band_train.normalization == "band" and both_train.normalization == "utterance"
+    assert band_augment == train_options("ours", 30)[2]
     _, _, fast, fast_train = train_options("regularised-lr-3e-3")
     _, _, slow, slow_train = train_options("regularised")
     assert fast == slow and fast_train.learning_rate == 3e-3 and slow_train.learning_rate == 1e-3

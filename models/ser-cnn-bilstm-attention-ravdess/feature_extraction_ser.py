@@ -41,7 +41,7 @@ class SerFeatureExtractor(SequenceFeatureExtractor):
             frame. The loudest frame always stays, so trimming never empties a clip.
         normalization: "utterance" (zero mean, unit variance over each clip), "band" (each Mel band's
             mean over the clip removed, then unit variance over the clip: a fixed spectral envelope, such
-            as a microphone's response or a speaker's timbre, drops out), "global" (per-band `mean` and
+            as a microphone's response or a speaker's timbre, largely drops out), "global" (per-band `mean` and
             `std` of a training set, stored here) or "none".
         mean, std: per-band statistics for `normalization="global"`.
     """

@@ -144,7 +144,7 @@ class TrainArguments:
     normalization: Literal["utterance", "band", "global"] = field(
         default="utterance",
         metadata={
-            "help": "utterance (each clip on its own) | band (each clip's per-band mean removed too) | global "
+            "help": "utterance (each clip on its own) | band (each Mel band's own mean over the clip, then one variance) | global "
             "(training-set statistics stored with the model)"
         },
     )
